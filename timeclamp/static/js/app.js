@@ -1,0 +1,27 @@
+// Small progressive enhancements. No inline handlers: the CSP allows only our own scripts.
+(function () {
+  "use strict";
+  // Confirm before destructive actions: <form data-confirm="Remove X?">
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.getAttribute && form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+  // Close an open <details class="menu"> when clicking elsewhere or pressing Escape.
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (d) { if (d !== except) d.removeAttribute("open"); });
+  }
+  document.addEventListener("click", function (event) { closeMenus(event.target.closest && event.target.closest("details.menu")); });
+  document.addEventListener("keydown", function (event) { if (event.key === "Escape") closeMenus(null); });
+  // "Select all" checkboxes: <input type="checkbox" data-select-all="name-of-boxes">
+  document.addEventListener("change", function (event) {
+    var name = event.target.getAttribute && event.target.getAttribute("data-select-all");
+    if (!name) return;
+    document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (box) {
+      if (!box.disabled) box.checked = event.target.checked;
+    });
+  });
+})();

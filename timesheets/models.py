@@ -1,0 +1,89 @@
+"""Time entries and their approval workflow: draft -> submitted -> approved (-> reopened to draft)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from timeclamp.tenancy.models import OrganizationOwnedModel
+
+MAX_BREAK_MINUTES = 8 * 60
+MAX_ENTRY_MINUTES = 24 * 60
+
+
+class TimeEntry(OrganizationOwnedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+
+    staff_member = models.ForeignKey(
+        "staff.StaffMember", on_delete=models.PROTECT, related_name="time_entries"
+    )
+    # The calendar day in the organisation's time zone on which the shift started.
+    work_date = models.DateField()
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField(null=True, blank=True)  # null while clocked in
+    break_minutes = models.PositiveIntegerField(default=0)
+    minutes = models.PositiveIntegerField(default=0)  # worked minutes: end - start - break
+    notes = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["work_date", "start_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_at__isnull=True) | Q(end_at__gt=F("start_at")),
+                name="timesheets_timeentry_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(break_minutes__lte=MAX_BREAK_MINUTES), name="timesheets_timeentry_break_bounded"
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__lte=MAX_ENTRY_MINUTES), name="timesheets_timeentry_minutes_bounded"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "staff_member"],
+                condition=Q(end_at__isnull=True),
+                name="timesheets_timeentry_one_open_clock",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "work_date"], name="timesheets_entry_date_idx"),
+            models.Index(fields=["staff_member", "work_date"], name="timesheets_entry_staff_idx"),
+        ]
+        verbose_name_plural = "time entries"
+
+    def __str__(self) -> str:
+        return f"{self.staff_member_id} on {self.work_date}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.end_at is None
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status != self.Status.APPROVED
+
+
+class TimeEntryReopening(OrganizationOwnedModel):
+    """Why an approved entry was reopened, and by whom (kept forever)."""
+
+    time_entry = models.ForeignKey(TimeEntry, on_delete=models.CASCADE, related_name="reopenings")
+    reason = models.CharField(max_length=500)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Reopened entry {self.time_entry_id}"
