@@ -238,3 +238,44 @@ TENANT_GLOBAL_MODELS = {"staff.Organization", "staff.User", "staff.Membership", 
 # Fernet keys (comma separated): the first encrypts, all decrypt. Generate one with
 #   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[])
+XERO_CLIENT_ID = env("XERO_CLIENT_ID", default="")
+# The local Xero stand-in (xero_sandbox/) is mounted at /xero-sandbox/ only when enabled: by default
+# in a DEBUG run with no real Xero app configured (`make run`). Product code never imports it; it
+# reaches it only through the three base URLs below, exactly as it reaches real Xero.
+XERO_SANDBOX = env.bool("XERO_SANDBOX", default=DEBUG and not XERO_CLIENT_ID)
+_xero_default = (lambda path, real: f"{SITE_URL}/xero-sandbox/{path}" if XERO_SANDBOX else real)
+XERO_LOGIN_URL = env("XERO_LOGIN_URL", default=_xero_default("login", "https://login.xero.com"))
+XERO_IDENTITY_URL = env("XERO_IDENTITY_URL", default=_xero_default("identity", "https://identity.xero.com"))
+XERO_API_URL = env("XERO_API_URL", default=_xero_default("api", "https://api.xero.com"))
+if XERO_SANDBOX and not XERO_CLIENT_ID:
+    XERO_CLIENT_ID = "timeclamp-local"
+XERO_CLIENT_SECRET = env("XERO_CLIENT_SECRET", default="timeclamp-local-secret" if XERO_SANDBOX else "")
+XERO_REDIRECT_URI = env("XERO_REDIRECT_URI", default=f"{SITE_URL}/integrations/xero/callback/")
+XERO_SCOPES = env.list(
+    "XERO_SCOPES",
+    default=[
+        "openid", "profile", "email", "offline_access",
+        "payroll.employees", "payroll.timesheets", "payroll.settings.read",
+    ],
+)
+XERO_TIMEOUT_SECONDS = env.float("XERO_TIMEOUT_SECONDS", default=20.0)
+
+if XERO_SANDBOX:
+    INSTALLED_APPS.append("xero_sandbox")
+    DATABASES["xero_sandbox"] = env.db(
+        "XERO_SANDBOX_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'xero_sandbox.sqlite3'}"
+    )
+    if DATABASES["xero_sandbox"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["xero_sandbox"].setdefault("OPTIONS", {}).update(
+            transaction_mode="IMMEDIATE", timeout=20, init_command="PRAGMA journal_mode=WAL;"
+        )
+    DATABASE_ROUTERS = ["xero_sandbox.router.SandboxRouter"]
+    ALLOWED_HOSTS.append("xero-sandbox.test")  # the in-process test mount
+# Sandbox behaviour (only read by xero_sandbox/): Xero's real limits by default.
+XERO_SANDBOX_LIMITS = {
+    "tenant_per_minute": env.int("XERO_SANDBOX_TENANT_PER_MINUTE", default=60),
+    "tenant_in_flight": env.int("XERO_SANDBOX_TENANT_IN_FLIGHT", default=5),
+    "tenant_per_day": env.int("XERO_SANDBOX_TENANT_PER_DAY", default=5000),
+    "app_per_minute": env.int("XERO_SANDBOX_APP_PER_MINUTE", default=10000),
+    "latency_ms": env.int("XERO_SANDBOX_LATENCY_MS", default=0),
+}

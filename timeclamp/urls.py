@@ -50,3 +50,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("admin/", admin.site.urls),
 ]
+
+if settings.XERO_SANDBOX:  # a string include: product code never imports the sandbox
+    urlpatterns.append(path("xero-sandbox/", include("xero_sandbox.urls")))
