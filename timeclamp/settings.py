@@ -243,7 +243,12 @@ XERO_CLIENT_ID = env("XERO_CLIENT_ID", default="")
 # in a DEBUG run with no real Xero app configured (`make run`). Product code never imports it; it
 # reaches it only through the three base URLs below, exactly as it reaches real Xero.
 XERO_SANDBOX = env.bool("XERO_SANDBOX", default=DEBUG and not XERO_CLIENT_ID)
-_xero_default = (lambda path, real: f"{SITE_URL}/xero-sandbox/{path}" if XERO_SANDBOX else real)
+
+
+def _xero_default(path: str, real: str) -> str:
+    return f"{SITE_URL}/xero-sandbox/{path}" if XERO_SANDBOX else real
+
+
 XERO_LOGIN_URL = env("XERO_LOGIN_URL", default=_xero_default("login", "https://login.xero.com"))
 XERO_IDENTITY_URL = env("XERO_IDENTITY_URL", default=_xero_default("identity", "https://identity.xero.com"))
 XERO_API_URL = env("XERO_API_URL", default=_xero_default("api", "https://api.xero.com"))
@@ -254,8 +259,13 @@ XERO_REDIRECT_URI = env("XERO_REDIRECT_URI", default=f"{SITE_URL}/integrations/x
 XERO_SCOPES = env.list(
     "XERO_SCOPES",
     default=[
-        "openid", "profile", "email", "offline_access",
-        "payroll.employees", "payroll.timesheets", "payroll.settings.read",
+        "openid",
+        "profile",
+        "email",
+        "offline_access",
+        "payroll.employees",
+        "payroll.timesheets",
+        "payroll.settings.read",
     ],
 )
 XERO_TIMEOUT_SECONDS = env.float("XERO_TIMEOUT_SECONDS", default=20.0)
