@@ -46,6 +46,10 @@ class UserManager(BaseUserManager):
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
+    def get_by_natural_key(self, username: str):
+        """Email addresses log in case-insensitively (they are stored lower-case)."""
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username.strip()})
+
     def create_superuser(self, email: str, password: str | None = None, **extra):
         extra.update(is_staff=True, is_superuser=True)
         return self._create_user(email, password, **extra)
