@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "timeclamp.context_processors.navigation",
+                "integrations.context_processors.xero_banner",
             ],
         },
     },

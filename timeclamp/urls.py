@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from integrations.views.xero import xero_callback
 from staff.views import accounts
 
 from . import views
@@ -47,6 +48,8 @@ urlpatterns = [
     ),
     path("invite/<str:token>/", accounts.invitation_detail, name="invitation"),
     path("o/new/", accounts.organization_new, name="organization_new"),
+    # Xero redirect URIs are registered exactly: one global callback; the state names the organisation.
+    path("integrations/xero/callback/", xero_callback, name="xero_callback"),
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("admin/", admin.site.urls),
 ]
