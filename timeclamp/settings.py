@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -215,7 +216,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
 )
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"integrations.*": {"queue": "xero"}}
+CELERY_BEAT_SCHEDULE = {
+    # Keep idle Xero connections alive (60-day refresh-token expiry) and detect revocation before
+    # payday. 17:00 UTC is 3-4 am in eastern Australia.
+    "xero-connections-daily": {
+        "task": "integrations.xero_connections_daily",
+        "schedule": crontab(hour=17, minute=0),
+    },
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _fs_root = Path(env("CELERY_FS_ROOT", default=str(BASE_DIR / ".celery-fs")))
     for _folder in ("queue", "processed", "control"):

@@ -1,0 +1,60 @@
+"""Celery adapters: ids in, a service call, a retry policy. No business rules here."""
+
+import logging
+
+from celery import shared_task
+
+from integrations.exceptions import XeroNotConnected, XeroReconnectRequired
+from integrations.models import XeroConnection
+from integrations.services import connections
+from integrations.xero import XeroUnavailable
+from timeclamp.tenancy import unscoped
+from timeclamp.tenancy.tasks import OrganizationTask
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="integrations.xero_tokens_keepalive",
+    base=OrganizationTask,
+    autoretry_for=(XeroUnavailable,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def xero_tokens_keepalive_task(*, organization) -> bool:
+    try:
+        return connections.xero_tokens_keepalive(organization=organization)
+    except (XeroNotConnected, XeroReconnectRequired):
+        return False
+
+
+@shared_task(
+    name="integrations.xero_health_check",
+    base=OrganizationTask,
+    autoretry_for=(XeroUnavailable,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def xero_health_check_task(*, organization) -> bool:
+    try:
+        return connections.xero_health_check(organization=organization)
+    except (XeroNotConnected, XeroReconnectRequired):
+        return False
+
+
+@shared_task(name="integrations.xero_connections_daily")
+def xero_connections_daily_task() -> int:
+    """Beat entry point: one keep-alive and one health check per connected organisation, each in its
+    own scope (fan-out), so one organisation's failure never stops another's."""
+    with unscoped():
+        org_ids = list(
+            XeroConnection.objects.filter(status=XeroConnection.Status.ACTIVE).values_list(
+                "organization_id", flat=True
+            )
+        )
+    for org_id in org_ids:
+        xero_tokens_keepalive_task.apply_async(kwargs={"organization_id": org_id}, queue="xero")
+        xero_health_check_task.apply_async(kwargs={"organization_id": org_id}, queue="xero")
+    return len(org_ids)
