@@ -84,3 +84,126 @@ class XeroConnection(OrganizationOwnedModel):
         if self.refresh_token_issued_at is None:
             return None
         return (timezone.now() - self.refresh_token_issued_at).days
+
+
+class XeroEmployee(OrganizationOwnedModel):
+    """Our copy of one Xero Payroll employee, per Xero organisation (tenant)."""
+
+    tenant_id = models.CharField(max_length=64)
+    employee_id = models.CharField(max_length=64)
+    first_name = models.CharField(max_length=255, blank=True)
+    middle_names = models.CharField(max_length=255, blank=True)
+    last_name = models.CharField(max_length=255, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20, default="ACTIVE")
+    start_date = models.DateField(null=True, blank=True)
+    termination_date = models.DateField(null=True, blank=True)
+    payroll_calendar_id = models.CharField(max_length=64, blank=True)
+    ordinary_earnings_rate_id = models.CharField(max_length=64, blank=True)
+    xero_updated_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)  # no longer returned by Xero
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "tenant_id", "employee_id"], name="integrations_xeroemployee_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            " ".join(p for p in (self.first_name, self.middle_names, self.last_name) if p) or self.employee_id
+        )
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+    @property
+    def is_terminated(self) -> bool:
+        return self.status == "TERMINATED"
+
+
+class StaffXeroLink(OrganizationOwnedModel):
+    """Which Xero employee a staff member is paid as (or that they are not paid through Xero)."""
+
+    class Kind(models.TextChoices):
+        AUTOMATIC = "automatic", "Matched automatically"
+        CONFIRMED = "confirmed", "Suggestion confirmed"
+        MANUAL = "manual", "Linked by hand"
+        CREATED = "created", "Created in Xero"
+        EXCLUDED = "excluded", "Not paid through Xero"
+
+    staff_member = models.ForeignKey("staff.StaffMember", on_delete=models.CASCADE, related_name="+")
+    tenant_id = models.CharField(max_length=64)
+    xero_employee = models.ForeignKey(
+        XeroEmployee, on_delete=models.PROTECT, null=True, blank=True, related_name="links"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "tenant_id", "staff_member"],
+                name="integrations_staffxerolink_one_per_staff",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "xero_employee"],
+                condition=models.Q(xero_employee__isnull=False),
+                name="integrations_staffxerolink_one_per_employee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_member_id} -> {self.xero_employee_id or 'not paid through Xero'}"
+
+    @property
+    def is_manual(self) -> bool:
+        return self.kind in (self.Kind.MANUAL, self.Kind.CONFIRMED, self.Kind.CREATED)
+
+
+class XeroSyncRun(OrganizationOwnedModel):
+    """One read of Xero's employees followed by matching: shows progress while it runs."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+
+    tenant_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    full = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    employees_read = models.PositiveIntegerField(default=0)
+    auto_linked = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status__in=["pending", "running"]),
+                name="integrations_xerosyncrun_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Employee sync {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)

@@ -44,6 +44,24 @@ def xero_health_check_task(*, organization) -> bool:
         return False
 
 
+@shared_task(
+    name="integrations.xero_employees_sync",
+    base=OrganizationTask,
+    acks_late=True,
+    autoretry_for=(XeroUnavailable,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def xero_employees_sync_task(*, organization, run_id: int) -> None:
+    from integrations.services.matching import xero_employees_sync
+
+    try:
+        xero_employees_sync(organization=organization, run_id=run_id)
+    except (XeroNotConnected, XeroReconnectRequired):
+        return
+
+
 @shared_task(name="integrations.xero_connections_daily")
 def xero_connections_daily_task() -> int:
     """Beat entry point: one keep-alive and one health check per connected organisation, each in its
@@ -57,4 +75,16 @@ def xero_connections_daily_task() -> int:
     for org_id in org_ids:
         xero_tokens_keepalive_task.apply_async(kwargs={"organization_id": org_id}, queue="xero")
         xero_health_check_task.apply_async(kwargs={"organization_id": org_id}, queue="xero")
+        xero_nightly_sync_task.apply_async(kwargs={"organization_id": org_id}, queue="xero")
     return len(org_ids)
+
+
+@shared_task(name="integrations.xero_nightly_sync", base=OrganizationTask)
+def xero_nightly_sync_task(*, organization) -> None:
+    """Nightly re-check of staff matching (incremental read of Xero's employees)."""
+    from integrations.services.matching import xero_sync_request
+
+    try:
+        xero_sync_request(organization=organization, actor=None)
+    except (XeroNotConnected, XeroReconnectRequired):
+        return

@@ -41,6 +41,7 @@ from integrations.xero import (
 )
 from staff.models import Membership, Organization, Role, User
 from staff.services import audit_record
+from timeclamp.exceptions import ApplicationError
 from timeclamp.tenancy import unscoped
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,7 @@ def _bind(
     connection.problem_since = None
     connection.legacy_token_id = ""
     connection.save()
+    transaction.on_commit(lambda: _sync_after_connect(organization, actor))
     audit_record(
         organization=organization,
         actor=actor,
@@ -224,6 +226,15 @@ def _bind(
         summary=f"{'Reconnected' if reconnect else 'Connected'} {tenant.tenant_name}",
         data={"tenant_id": tenant.tenant_id, "reconnect": reconnect},
     )
+
+
+def _sync_after_connect(organization: Organization, actor: User) -> None:
+    from integrations.services.matching import xero_sync_request
+
+    try:
+        xero_sync_request(organization=organization, actor=actor)
+    except (XeroError, ApplicationError):  # matching can always be re-checked by hand
+        logger.warning("Could not start the employee sync after connecting org %s", organization.pk)
 
 
 def xero_tenant_choose(
