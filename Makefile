@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT ?= 8000
+# make run: DEBUG on (local demo), unbuffered output so honcho shows logs at once, the venv first on
+# PATH so Procfile.dev's python/celery are the project's.
+RUN_ENV := DJANGO_DEBUG=1 PYTHONUNBUFFERED=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
 .PHONY: run test lint bench install clean
 
@@ -16,14 +20,22 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The whole app on the embedded defaults: SQLite, filesystem Celery broker, a real worker and beat.
+## honcho runs Procfile.dev with the venv first on PATH; Ctrl-C stops all three processes.
+## Every configured database is migrated (the Xero sandbox keeps its own SQLite file).
 run: $(STAMP)
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
-	DJANGO_DEBUG=1 $(VENV)/bin/honcho -f Procfile.dev start
+	@for db in $$($(RUN_ENV) DJANGO_SETTINGS_MODULE=timeclamp.settings $(PY) -c 'from django.conf import settings; print(*settings.DATABASES)'); do \
+		echo "Migrating database '$$db'"; \
+		$(RUN_ENV) $(PY) manage.py migrate --noinput --database $$db -v 0 || exit 1; \
+	done
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	@# -e /dev/null: honcho would otherwise load .env itself and let it override the real environment;
+	@# settings.py reads .env with the opposite (right) precedence.
+	$(RUN_ENV) WEB_PORT=$(PORT) exec honcho start -f Procfile.dev -e /dev/null
 
 ## The full suite. SQLite by default; PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set.
 test: $(STAMP)
-	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Missing migrations: run manage.py makemigrations"; exit 1; }
+	@# DEBUG on so that every app is installed (the Xero sandbox too) and no secret key is needed.
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "makemigrations --check failed: missing migrations (run manage.py makemigrations) or the error above"; exit 1; }
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -35,4 +47,4 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .celery-fs .celerybeat-schedule staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* xero_sandbox.sqlite3 xero_sandbox.sqlite3-* .celery-fs .celerybeat-schedule* staticfiles
