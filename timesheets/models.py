@@ -1,6 +1,7 @@
 """Time entries and their approval workflow: draft -> submitted -> approved (-> reopened to draft)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -64,6 +65,10 @@ class TimeEntry(OrganizationOwnedModel):
     def __str__(self) -> str:
         return f"{self.staff_member_id} on {self.work_date}"
 
+    def clean(self) -> None:
+        if self.staff_member_id and self.staff_member.organization_id != self.organization_id:
+            raise ValidationError("A time entry belongs to the same organisation as its staff member.")
+
     @property
     def is_open(self) -> bool:
         return self.end_at is None
@@ -74,9 +79,15 @@ class TimeEntry(OrganizationOwnedModel):
 
 
 class TimeEntryReopening(OrganizationOwnedModel):
-    """Why an approved entry was reopened, and by whom (kept forever)."""
+    """Why an approved entry was reopened, and by whom (kept forever).
 
-    time_entry = models.ForeignKey(TimeEntry, on_delete=models.CASCADE, related_name="reopenings")
+    Kept even when the entry is later deleted (``time_entry`` becomes null): an approved entry may
+    already have gone to payroll, so the reason it changed must outlive it.
+    """
+
+    time_entry = models.ForeignKey(
+        TimeEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="reopenings"
+    )
     reason = models.CharField(max_length=500)
     reopened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -87,3 +98,7 @@ class TimeEntryReopening(OrganizationOwnedModel):
 
     def __str__(self) -> str:
         return f"Reopened entry {self.time_entry_id}"
+
+    def clean(self) -> None:
+        if self.time_entry is not None and self.time_entry.organization_id != self.organization_id:
+            raise ValidationError("A reopening belongs to the same organisation as its time entry.")

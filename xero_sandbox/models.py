@@ -94,6 +94,12 @@ class AuthorizationCode(models.Model):
     nonce = models.CharField(max_length=255, blank=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Added by the identity side: the sign-in this consent came from (copied into the tokens), and
+    # the token family: every token issued from this code, and from its refresh chain, shares it, so
+    # that replaying the code can revoke them all (RFC 6749 4.1.2).
+    auth_time = models.DateTimeField(null=True, blank=True)
+    global_session_id = models.CharField(max_length=64, blank=True)
+    family_id = models.UUIDField(null=True, blank=True, db_index=True)
 
 
 class RefreshToken(models.Model):
@@ -108,6 +114,10 @@ class RefreshToken(models.Model):
     # The response given when this token was used, replayed verbatim inside the grace period.
     rotation_response = models.JSONField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Added by the identity side: carried along the rotation chain (see AuthorizationCode).
+    auth_time = models.DateTimeField(null=True, blank=True)
+    global_session_id = models.CharField(max_length=64, blank=True)
+    family_id = models.UUIDField(null=True, blank=True, db_index=True)
 
 
 class AccessToken(models.Model):
@@ -117,6 +127,9 @@ class AccessToken(models.Model):
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="access_tokens")
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Added by the identity side: the token family (see AuthorizationCode) and when it was issued.
+    family_id = models.UUIDField(null=True, blank=True, db_index=True)
+    issued_at = models.DateTimeField(default=timezone.now)
 
 
 class SigningKey(models.Model):
