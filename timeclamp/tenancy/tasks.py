@@ -11,6 +11,8 @@ from . import organization_scope, unscoped
 
 class OrganizationTask(DjangoTask):
     abstract = True
+    typing = False  # callers pass organization_id; the body receives organization
+
 
     def __call__(self, *args, organization_id: int, **kwargs):
         from staff.models import Organization

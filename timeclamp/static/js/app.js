@@ -25,3 +25,20 @@
     });
   });
 })();
+
+// Searchable picker: <input data-filter-select="select-id"> hides options that do not contain the text.
+document.addEventListener("input", function (event) {
+  var id = event.target.getAttribute && event.target.getAttribute("data-filter-select");
+  if (!id) return;
+  var select = document.getElementById(id);
+  if (!select) return;
+  var needle = event.target.value.trim().toLowerCase();
+  var firstVisible = null;
+  Array.prototype.forEach.call(select.options, function (option, index) {
+    if (index === 0) return;
+    var show = !needle || option.text.toLowerCase().indexOf(needle) !== -1;
+    option.hidden = !show;
+    if (show && !firstVisible) firstVisible = option;
+  });
+  if (needle && firstVisible) select.value = firstVisible.value;
+});
