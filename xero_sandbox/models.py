@@ -228,6 +228,11 @@ class RequestLog(models.Model):
     request_body = models.TextField(blank=True)
     response_body = models.TextField(blank=True)
     fault = models.CharField(max_length=32, blank=True)
+    # Added by the gateway: the app that called, Xero-Correlation-Id, and whether the call counted
+    # against the rate limits (401/403 and 429 answers do not; reset_limits() clears the flag).
+    client_id = models.CharField(max_length=64, blank=True, db_index=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    counted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
@@ -238,6 +243,7 @@ class InFlight(models.Model):
 
     tenant_id = models.CharField(max_length=64, db_index=True)
     started_at = models.DateTimeField(default=timezone.now)
+    client_id = models.CharField(max_length=64, blank=True)  # limits are per tenant *per app*
 
 
 class FaultRule(models.Model):
