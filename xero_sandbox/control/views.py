@@ -16,6 +16,7 @@ GET control/api returns the active fault rules and the last 50 requests.
 
 import functools
 import json
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -188,6 +189,7 @@ def _log_rows() -> list[RequestLog]:
     rows = list(RequestLog.objects.order_by("-id")[:LOG_ROWS])
     for row in rows:
         row.organisation_name = names.get(row.tenant_id.lower(), "")
+        row.query_display = unquote_plus(row.query)
     return rows
 
 
