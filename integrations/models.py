@@ -207,3 +207,188 @@ class XeroSyncRun(OrganizationOwnedModel):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+
+class XeroPayrollCalendar(OrganizationOwnedModel):
+    """Our cached copy of a Xero payroll calendar (refreshable from the $Payroll page)."""
+
+    tenant_id = models.CharField(max_length=64)
+    calendar_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    calendar_type = models.CharField(max_length=20)
+    start_date = models.DateField(null=True, blank=True)  # start of the upcoming period (Xero)
+    payment_date = models.DateField(null=True, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "tenant_id", "calendar_id"],
+                name="integrations_xeropayrollcalendar_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.calendar_type.title()})"
+
+
+class XeroEarningsRate(OrganizationOwnedModel):
+    tenant_id = models.CharField(max_length=64)
+    earnings_rate_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    earnings_type = models.CharField(max_length=40, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "tenant_id", "earnings_rate_id"],
+                name="integrations_xeroearningsrate_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PayrollSettings(OrganizationOwnedModel):
+    """How this organisation sends timesheets to Xero."""
+
+    class SendAs(models.TextChoices):
+        DRAFT = "DRAFT", "Draft (payroll reviews them in Xero)"
+        APPROVED = "APPROVED", "Approved (ready for the pay run)"
+
+    send_as = models.CharField(max_length=10, choices=SendAs.choices, default=SendAs.DRAFT)
+    # Optional overtime: minutes worked beyond this many per day go to the overtime earnings rate.
+    overtime_after_minutes = models.PositiveIntegerField(null=True, blank=True)
+    overtime_earnings_rate_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="integrations_payrollsettings_one_per_org"),
+        ]
+        verbose_name_plural = "payroll settings"
+
+    def __str__(self) -> str:
+        return f"Payroll settings ({self.send_as})"
+
+
+class PayrollPush(OrganizationOwnedModel):
+    """One press of share > $Payroll: a pay period of one calendar, sent to Xero by a worker.
+
+    The unit of work is resumable: each employee's outcome is recorded in a PayrollPushItem, so a
+    retry (or a worker restarted after a crash) sends only what is missing.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Sending"
+        PARKED = "parked", "Paused by Xero's daily limit"
+        SUCCEEDED = "succeeded", "Done"
+        PARTIAL = "partial", "Done with failures"
+        FAILED = "failed", "Failed"
+        BLOCKED = "blocked", "Reconnect required"
+
+    ACTIVE = ("pending", "running", "parked")
+
+    tenant_id = models.CharField(max_length=64)
+    calendar_id = models.CharField(max_length=64)
+    calendar_name = models.CharField(max_length=255)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    send_as = models.CharField(max_length=10, default="DRAFT")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    key = models.UUIDField(unique=True)  # the push's idempotency root
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    step = models.CharField(max_length=200, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    xero_calls = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)  # a worker owns it until then
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "calendar_id", "period_start", "period_end"],
+                condition=models.Q(status__in=["pending", "running", "parked"]),
+                name="integrations_payrollpush_one_active_per_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Push {self.pk}: {self.calendar_name} {self.period_start}–{self.period_end} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+class PayrollPushItem(OrganizationOwnedModel):
+    """One employee's timesheet in a push: what we meant to send and what Xero did with it."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Create"
+        UPDATE = "update", "Update draft"
+        SKIP = "skip", "Skip"
+        BLOCKED = "blocked", "Blocked"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        IN_FLIGHT = "in_flight", "Sending"
+        UNKNOWN = "unknown", "Checking with Xero"
+        SENT = "sent", "Sent"
+        UPDATED = "updated", "Updated"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+        BLOCKED = "blocked", "Blocked"
+
+    FINAL = ("sent", "updated", "skipped", "failed", "blocked")
+
+    push = models.ForeignKey(PayrollPush, on_delete=models.CASCADE, related_name="items")
+    staff_member = models.ForeignKey("staff.StaffMember", on_delete=models.PROTECT, related_name="+")
+    xero_employee_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    minutes_by_day = models.JSONField(default=list)  # one int per day of the period
+    earnings_rate_id = models.CharField(max_length=64, blank=True)
+    payload_hash = models.CharField(max_length=64, blank=True)
+    xero_timesheet_id = models.CharField(max_length=64, blank=True)
+    xero_message = models.CharField(max_length=1000, blank=True)
+    explanation = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["push", "staff_member"], name="integrations_payrollpushitem_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_member_id} in push {self.push_id}: {self.status}"
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(self.minutes_by_day)

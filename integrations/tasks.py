@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from integrations.exceptions import XeroNotConnected, XeroReconnectRequired
+from integrations.governor import GovernorTimeout
 from integrations.models import XeroConnection
 from integrations.services import connections
 from integrations.xero import XeroUnavailable
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 @shared_task(
     name="integrations.xero_tokens_keepalive",
     base=OrganizationTask,
-    autoretry_for=(XeroUnavailable,),
+    autoretry_for=(XeroUnavailable, GovernorTimeout),
     retry_backoff=True,
     retry_jitter=True,
     max_retries=5,
@@ -32,7 +33,7 @@ def xero_tokens_keepalive_task(*, organization) -> bool:
 @shared_task(
     name="integrations.xero_health_check",
     base=OrganizationTask,
-    autoretry_for=(XeroUnavailable,),
+    autoretry_for=(XeroUnavailable, GovernorTimeout),
     retry_backoff=True,
     retry_jitter=True,
     max_retries=5,
@@ -48,7 +49,7 @@ def xero_health_check_task(*, organization) -> bool:
     name="integrations.xero_employees_sync",
     base=OrganizationTask,
     acks_late=True,
-    autoretry_for=(XeroUnavailable,),
+    autoretry_for=(XeroUnavailable, GovernorTimeout),
     retry_backoff=True,
     retry_jitter=True,
     max_retries=5,
@@ -88,3 +89,37 @@ def xero_nightly_sync_task(*, organization) -> None:
         xero_sync_request(organization=organization, actor=None)
     except (XeroNotConnected, XeroReconnectRequired):
         return
+
+
+@shared_task(
+    name="integrations.payroll_push_execute",
+    base=OrganizationTask,
+    acks_late=True,
+    reject_on_worker_lost=True,  # a killed worker's push is redelivered, and resumes from its items
+    autoretry_for=(XeroUnavailable, GovernorTimeout),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=1500,
+    time_limit=1800,
+)
+def payroll_push_execute_task(*, organization, push_id: int) -> None:
+    from integrations.services.payroll import payroll_push_execute
+
+    payroll_push_execute(organization=organization, push_id=push_id)
+
+
+@shared_task(name="integrations.payroll_push_watchdog")
+def payroll_push_watchdog_task() -> int:
+    """Beat, every minute: resume parked pushes whose time has come, pending pushes whose message was
+    lost, and running pushes whose worker died (lease expired). Resuming is safe: the push re-reads
+    Xero and sends only what is missing."""
+    from integrations.services.payroll import payroll_pushes_due
+
+    due = payroll_pushes_due()
+    for organization_id, push_id in due:
+        payroll_push_execute_task.apply_async(
+            kwargs={"organization_id": organization_id, "push_id": push_id}, queue="xero"
+        )
+    return len(due)

@@ -39,5 +39,18 @@ urlpatterns = [
         matching.staff_matching_create,
         name="staff_matching_create",
     ),
+    path("settings/integrations/payroll/", payroll.payroll_settings_view, name="payroll_settings"),
     path("timesheets/payroll/", payroll.payroll, name="payroll"),
+    path(
+        "timesheets/payroll/calendars/refresh/",
+        payroll.payroll_calendars_refresh_view,
+        name="payroll_calendars_refresh",
+    ),
+    path("timesheets/payroll/push/", payroll.payroll_push_create, name="payroll_push_create"),
+    path("timesheets/payroll/pushes/<int:push_id>/", payroll.payroll_push_detail, name="payroll_push"),
+    path(
+        "timesheets/payroll/pushes/<int:push_id>/retry/",
+        payroll.payroll_push_retry,
+        name="payroll_push_retry",
+    ),
 ]

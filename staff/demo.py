@@ -357,8 +357,10 @@ DEMO_ROSTER_BY_CODE: dict[str, str] = {
 }
 
 DEMO_WEEKS = 3
-# In the most recent week, these people have already submitted; everyone else is still in draft.
-EARLY_SUBMITTERS = frozenset({"DC004", "DC008", "DC012", "DC016", "DC020", "DC024"})
+# The two older weeks are approved. In the most recent week most entries are approved too (ready for
+# $Payroll); these people's are still waiting, so the payroll preview has something to explain.
+LAST_WEEK_SUBMITTED = frozenset({"DC004", "DC016"})
+LAST_WEEK_DRAFT = frozenset({"DC020"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,8 +395,8 @@ def worked_minutes(*, start_at: datetime.datetime, end_at: datetime.datetime, br
 
 
 def demo_shifts(*, today: datetime.date, timezone_name: str = "Australia/Sydney") -> list[DemoShift]:
-    """Three weeks of shifts for ``DEMO_STAFF``: oldest week approved, middle week submitted, most
-    recent week mostly draft. About one rostered day in seventeen is skipped (leave) and some shifts
+    """Three weeks of shifts for ``DEMO_STAFF``: the two older weeks approved, the most recent week
+    approved except LAST_WEEK_SUBMITTED (submitted) and LAST_WEEK_DRAFT (draft). About one rostered day in seventeen is skipped (leave) and some shifts
     run 15 or 30 minutes over, so totals are not all identical."""
     tz = zoneinfo.ZoneInfo(timezone_name)
     weeks = demo_weeks(today=today)
@@ -408,12 +410,12 @@ def demo_shifts(*, today: datetime.date, timezone_name: str = "Australia/Sydney"
         for person in DEMO_STAFF:
             code = person["employee_code"]
             roster = ROSTERS[DEMO_ROSTER_BY_CODE[code]]
-            if week_index == 0:
-                status = "approved"
-            elif week_index == 1 or code in EARLY_SUBMITTERS:
+            if week_index == len(weeks) - 1 and code in LAST_WEEK_DRAFT:
+                status = "draft"
+            elif week_index == len(weeks) - 1 and code in LAST_WEEK_SUBMITTED:
                 status = "submitted"
             else:
-                status = "draft"
+                status = "approved"
             for weekday in roster.weekdays:
                 work_date = monday + datetime.timedelta(days=weekday)
                 roll = _pick(code, work_date.isoformat())

@@ -225,6 +225,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.xero_connections_daily",
         "schedule": crontab(hour=17, minute=0),
     },
+    # Resume parked pushes, re-enqueue lost ones, pick up pushes of a worker that died.
+    "payroll-push-watchdog": {"task": "integrations.payroll_push_watchdog", "schedule": 60.0},
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _fs_root = Path(env("CELERY_FS_ROOT", default=str(BASE_DIR / ".celery-fs")))

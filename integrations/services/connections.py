@@ -42,7 +42,7 @@ from integrations.xero import (
 from staff.models import Membership, Organization, Role, User
 from staff.services import audit_record
 from timeclamp.exceptions import ApplicationError
-from timeclamp.tenancy import unscoped
+from timeclamp.tenancy import organization_scope, unscoped
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -232,7 +232,8 @@ def _sync_after_connect(organization: Organization, actor: User) -> None:
     from integrations.services.matching import xero_sync_request
 
     try:
-        xero_sync_request(organization=organization, actor=actor)
+        with organization_scope(organization):  # on_commit callbacks may run outside the request's scope
+            xero_sync_request(organization=organization, actor=actor)
     except (XeroError, ApplicationError):  # matching can always be re-checked by hand
         logger.warning("Could not start the employee sync after connecting org %s", organization.pk)
 

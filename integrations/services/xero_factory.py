@@ -9,9 +9,19 @@ from collections.abc import Callable
 import requests
 from django.conf import settings
 
+from integrations.governor import RateGovernor, client_hooks, governor_from_settings
 from integrations.xero import XeroClient, XeroOAuth, XeroOAuthConfig
 
 http_session_factory: Callable[[], requests.Session] = requests.Session
+_governor: RateGovernor | None = None
+
+
+def rate_governor() -> RateGovernor:
+    """The per-Xero-organisation rate governor every worker shares (Redis, or a local file)."""
+    global _governor
+    if _governor is None:
+        _governor = governor_from_settings()
+    return _governor
 
 
 def xero_oauth() -> XeroOAuth:
@@ -35,4 +45,5 @@ def xero_client(*, access_token: str, tenant_id: str) -> XeroClient:
         api_url=settings.XERO_API_URL,
         session=http_session_factory(),
         timeout=settings.XERO_TIMEOUT_SECONDS,
+        **client_hooks(rate_governor(), tenant_id),
     )

@@ -15,3 +15,13 @@ def lookup(mapping: dict, key):
 @register.filter
 def differing_fields(differences) -> set[str]:
     return {d.field for d in differences or ()}
+
+
+@register.filter
+def count_action(preview, action: str) -> int:
+    return preview.count(action)
+
+
+@register.filter
+def sum_hours(values) -> str:
+    return str(sum(values or ()))

@@ -16,7 +16,7 @@ from integrations.exceptions import (
     XeroTenantAlreadyLinked,
     XeroTenantChoiceRequired,
 )
-from integrations.models import XeroConnection
+from integrations.models import PayrollSettings, XeroConnection, XeroEarningsRate
 from integrations.services.connections import (
     xero_connect_complete,
     xero_connect_start,
@@ -24,6 +24,7 @@ from integrations.services.connections import (
     xero_disconnect,
     xero_tenant_choose,
 )
+from integrations.services.payroll_setup import payroll_settings_get
 from integrations.xero import XeroError
 from staff.models import Membership, Role
 from timeclamp.tenancy import organization_scope
@@ -45,7 +46,13 @@ def xero_settings(request: OrganizationRequest) -> HttpResponse:
     return render(
         request,
         "integrations/xero_settings.html",
-        {"connection": connection, "Status": XeroConnection.Status},
+        {
+            "connection": connection,
+            "Status": XeroConnection.Status,
+            "payroll_settings": payroll_settings_get(organization=request.organization),
+            "payroll_send_as_choices": PayrollSettings.SendAs.choices,
+            "earnings_rates": XeroEarningsRate.objects.filter(organization=request.organization),
+        },
     )
 
 

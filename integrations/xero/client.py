@@ -1,7 +1,9 @@
 """XeroClient: the Payroll AU v1 calls Timeclamp makes. requests only; no Django, no settings."""
 
+import contextlib
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from email.utils import format_datetime
 
 import requests
@@ -31,8 +33,14 @@ class XeroClient:
         api_url: str,
         session: requests.Session | None = None,
         timeout: float = 20.0,
+        limiter: Callable[[], AbstractContextManager] | None = None,
+        on_limits: Callable[[RateLimitState], None] | None = None,
     ):
+        """``limiter`` is entered around every HTTP call (a rate governor's slot); ``on_limits`` hears
+        what each response said about the remaining budget."""
         self._access_token = access_token
+        self._limiter = limiter or contextlib.nullcontext
+        self._on_limits = on_limits
         self.tenant_id = tenant_id
         self._payroll = f"{api_url.rstrip('/')}/payroll.xro/1.0"
         self._session = session or requests.Session()
@@ -56,20 +64,23 @@ class XeroClient:
         if idempotency_key:
             all_headers["Idempotency-Key"] = idempotency_key[:128]
         self.calls += 1
-        response = http.send(
-            self._session,
-            method,
-            f"{self._payroll}/{path}",
-            timeout=self._timeout,
-            params=params,
-            json=json,
-            headers=all_headers,
-        )
+        with self._limiter():
+            response = http.send(
+                self._session,
+                method,
+                f"{self._payroll}/{path}",
+                timeout=self._timeout,
+                params=params,
+                json=json,
+                headers=all_headers,
+            )
         self.rate_limits = RateLimitState(
             minute_remaining=_int(response.headers.get("X-MinLimit-Remaining")),
             day_remaining=_int(response.headers.get("X-DayLimit-Remaining")),
             app_minute_remaining=_int(response.headers.get("X-AppMinLimit-Remaining")),
         )
+        if self._on_limits is not None:
+            self._on_limits(self.rate_limits)
         http.raise_for_status(response)
         if response.status_code == 304:
             return {}

@@ -16,9 +16,28 @@ OBJECT_BUILDERS = {
     "membership_id": lambda org: MembershipFactory(organization=org).pk,
     "staff_member_id": lambda org: StaffMemberFactory(organization=org).pk,
     "entry_id": lambda org: TimeEntryFactory(staff_member=StaffMemberFactory(organization=org)).pk,
+    "push_id": lambda org: _payroll_push(org).pk,
 }
 # Parameters that are not object ids: a value valid in any organisation.
 PLAIN_VALUES = {"week": "2026-W10", "day": "2026-03-02", "start": "2026-03-02", "end": "2026-03-08"}
+
+
+def _payroll_push(org):
+    import datetime
+    import uuid
+
+    from integrations.models import PayrollPush
+
+    return PayrollPush.all_organizations.create(
+        organization=org,
+        tenant_id="t",
+        calendar_id="c",
+        calendar_name="Weekly",
+        key=uuid.uuid4(),
+        period_start=datetime.date(2026, 3, 2),
+        period_end=datetime.date(2026, 3, 8),
+        status="failed",
+    )
 
 
 def _walk(patterns, prefix=""):

@@ -42,3 +42,15 @@ document.addEventListener("input", function (event) {
   });
   if (needle && firstVisible) select.value = firstVisible.value;
 });
+
+// <select data-autosubmit> submits its form on change (the Show button stays for keyboard users).
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("select[data-autosubmit]")) {
+    var form = event.target.form;
+    if (form && event.target.id === "calendar") {
+      var period = form.querySelector("#period");
+      if (period) period.disabled = true;  // a new calendar has its own periods
+    }
+    if (form) form.submit();
+  }
+});
