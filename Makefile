@@ -28,6 +28,8 @@ run: $(STAMP)
 		$(RUN_ENV) $(PY) manage.py migrate --noinput --database $$db -v 0 || exit 1; \
 	done
 	$(RUN_ENV) $(PY) manage.py seed_demo
+	@# The local Xero stand-in is on when no real Xero app is configured: give it its demo data too.
+	@if $(RUN_ENV) $(PY) manage.py help sandbox_seed >/dev/null 2>&1; then $(RUN_ENV) $(PY) manage.py sandbox_seed; fi
 	@# -e /dev/null: honcho would otherwise load .env itself and let it override the real environment;
 	@# settings.py reads .env with the opposite (right) precedence.
 	$(RUN_ENV) WEB_PORT=$(PORT) exec honcho start -f Procfile.dev -e /dev/null

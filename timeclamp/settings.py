@@ -4,6 +4,8 @@ Defaults give a working local app with no services: SQLite, an embedded filesyst
 Celery, and the Xero sandbox. Production sets DATABASE_URL, CELERY_BROKER_URL and the XERO_* keys.
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -251,6 +253,12 @@ TENANT_GLOBAL_MODELS = {"staff.Organization", "staff.User", "staff.Membership", 
 # Fernet keys (comma separated): the first encrypts, all decrypt. Generate one with
 #   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[])
+if not TOKEN_ENCRYPTION_KEYS and DEBUG:
+    # Local runs only: a key derived from the (dev) secret key, so `make run` needs no set-up.
+    # Production must set TOKEN_ENCRYPTION_KEYS (a deploy check warns when it is empty).
+    TOKEN_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"tokens:{SECRET_KEY}".encode()).digest()).decode()
+    ]
 XERO_CLIENT_ID = env("XERO_CLIENT_ID", default="")
 # The local Xero stand-in (xero_sandbox/) is mounted at /xero-sandbox/ only when enabled: by default
 # in a DEBUG run with no real Xero app configured (`make run`). Product code never imports it; it

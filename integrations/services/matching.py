@@ -81,8 +81,8 @@ def xero_employees_sync(*, organization: Organization, run_id: int) -> XeroSyncR
     previous = _last_successful_sync(organization, run.tenant_id)
     full = run.full or previous is None
     since = None if full else previous.started_at
-    run.status, run.started_at = XeroSyncRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at", "updated_at"])
+    run.status, run.started_at, run.full = XeroSyncRun.Status.RUNNING, timezone.now(), full
+    run.save(update_fields=["status", "started_at", "full", "updated_at"])
     seen: set[str] = set()
     try:
         page = 1

@@ -163,6 +163,11 @@ def payroll_preview(
         ).select_related("xero_employee")
     }
     staff = StaffMember.objects.filter(organization=organization, archived_at__isnull=True)
+    calendar_names = dict(
+        XeroPayrollCalendar.objects.filter(
+            organization=organization, tenant_id=connection.tenant_id
+        ).values_list("calendar_id", "name")
+    )
     rows = []
     for member in staff:
         link = links.get(member.pk)
@@ -181,7 +186,7 @@ def payroll_preview(
             action=CREATE,
             unapproved=unapproved.get(member.pk, 0),
         )
-        _decide(row, calendar, xero_timesheets)
+        _decide(row, calendar, xero_timesheets, calendar_names)
         pushed = last_pushed.get(member.pk)
         row.changed_since_push = pushed is not None and pushed != row.minutes_by_day
         row.hours_by_day = hours_per_day(row.minutes_by_day)
@@ -196,7 +201,10 @@ def _block(row: PreviewRow, reason: str, fix: str) -> None:
 
 
 def _decide(
-    row: PreviewRow, calendar: XeroPayrollCalendar, xero_timesheets: dict[str, Timesheet] | None
+    row: PreviewRow,
+    calendar: XeroPayrollCalendar,
+    xero_timesheets: dict[str, Timesheet] | None,
+    calendar_names: dict[str, str],
 ) -> None:
     employee = row.employee
     if employee is None:
@@ -216,11 +224,10 @@ def _decide(
             row, "Has no payroll calendar in Xero.", f"Give {employee.first_name} a calendar in Xero Payroll."
         )
     if employee.payroll_calendar_id != calendar.calendar_id:
-        return _block(
-            row,
-            "Is paid on a different Xero payroll calendar.",
-            "Choose that calendar, or change their calendar in Xero.",
-        )
+        other = calendar_names.get(employee.payroll_calendar_id, "another calendar")
+        row.action = SKIP
+        row.reason = f"Paid on the {other} calendar in Xero: push that calendar for their hours."
+        return None
     if not employee.ordinary_earnings_rate_id:
         return _block(
             row,

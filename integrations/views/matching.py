@@ -50,7 +50,9 @@ def _back(request: OrganizationRequest):
 @require_GET
 def staff_matching(request: OrganizationRequest) -> HttpResponse:
     report = staff_match_report(organization=request.organization)
-    outcome = request.GET.get("outcome", "")
+    problem_count = sum(report.counts[o.value] for o in PROBLEM_OUTCOMES)
+    # Open on what needs a decision; "all" shows everyone.
+    outcome = request.GET.get("outcome") or ("problems" if problem_count else "all")
     rows = report.rows
     if outcome == "problems":
         rows = [r for r in rows if r.result.outcome in PROBLEM_OUTCOMES]
@@ -64,7 +66,7 @@ def staff_matching(request: OrganizationRequest) -> HttpResponse:
             "report": report,
             "rows": rows,
             "counts": counts,
-            "problem_count": sum(report.counts[o.value] for o in PROBLEM_OUTCOMES),
+            "problem_count": problem_count,
             "outcome": outcome,
             "labels": {o.value: label for o, label in OUTCOME_LABELS.items()},
         },
