@@ -312,6 +312,7 @@ class PayrollPush(OrganizationOwnedModel):
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    blocked = models.PositiveIntegerField(default=0)  # could not be sent; the preview said why
     xero_calls = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -392,3 +393,7 @@ class PayrollPushItem(OrganizationOwnedModel):
     @property
     def total_minutes(self) -> int:
         return sum(self.minutes_by_day)
+
+    @property
+    def total_hours(self) -> str:
+        return f"{self.total_minutes / 60:.2f}"

@@ -195,8 +195,8 @@ def _progress(push: PayrollPush, step: str) -> None:
     push.step = step
     push.total = sum(counts.values())
     push.sent, push.updated, push.skipped = counts["sent"], counts["updated"], counts["skipped"]
-    push.failed = counts["failed"] + counts["blocked"]
-    push.done = push.sent + push.updated + push.skipped + push.failed
+    push.failed, push.blocked = counts["failed"], counts["blocked"]
+    push.done = push.sent + push.updated + push.skipped + push.failed + push.blocked
     push.lease_until = timezone.now() + LEASE
     push.save(
         update_fields=[
@@ -206,6 +206,7 @@ def _progress(push: PayrollPush, step: str) -> None:
             "updated",
             "skipped",
             "failed",
+            "blocked",
             "done",
             "lease_until",
             "xero_calls",
@@ -553,7 +554,8 @@ def _finish(ctx: _Context) -> None:
         actor=None,
         action="payroll.push_finished",
         target=push,
-        summary=f"{push.sent} sent, {push.updated} updated, {push.skipped} skipped, {push.failed} failed",
+        summary=f"{push.sent} sent, {push.updated} updated, {push.skipped} skipped, {push.failed} failed, "
+        f"{push.blocked} blocked",
         data={"xero_calls": push.xero_calls, "attempts": push.attempts},
     )
 

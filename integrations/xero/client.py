@@ -79,7 +79,8 @@ class XeroClient:
             day_remaining=_int(response.headers.get("X-DayLimit-Remaining")),
             app_minute_remaining=_int(response.headers.get("X-AppMinLimit-Remaining")),
         )
-        if self._on_limits is not None:
+        if self._on_limits is not None and response.status_code != 429:
+            # A 429's Retry-After is the authority on when to call again (the caller penalises).
             self._on_limits(self.rate_limits)
         http.raise_for_status(response)
         if response.status_code == 304:
