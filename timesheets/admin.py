@@ -22,7 +22,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class TimeEntryReopeningInline(admin.TabularInline):
     model = TimeEntryReopening
-    fields = ("created_at", "reopened_by", "reason")
+    fields = ("created_at", "reopened_by", "reason", "entry_pushed_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -45,6 +45,7 @@ class TimeEntryAdmin(ReadOnlyAdmin):
         "end_at",
         "hours",
         "status",
+        "pushed_at",
     )
     list_filter = ("status", "work_date", "organization")
     list_select_related = ("organization", "staff_member")
@@ -69,7 +70,15 @@ class TimeEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(TimeEntryReopening)
 class TimeEntryReopeningAdmin(ReadOnlyAdmin):
-    list_display = ("id", "organization", "time_entry", "reopened_by", "created_at", "reason")
+    list_display = (
+        "id",
+        "organization",
+        "time_entry",
+        "reopened_by",
+        "created_at",
+        "entry_pushed_at",
+        "reason",
+    )
     list_filter = ("organization",)
     list_select_related = ("organization", "time_entry", "reopened_by")
     search_fields = ("reason",)

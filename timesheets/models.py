@@ -27,7 +27,8 @@ class TimeEntry(OrganizationOwnedModel):
     break_minutes = models.PositiveIntegerField(default=0)
     minutes = models.PositiveIntegerField(default=0)  # worked minutes: end - start - break
     notes = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # Not indexed on its own (three values): queries filter by period first; see Meta.indexes.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
@@ -36,6 +37,9 @@ class TimeEntry(OrganizationOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When the approved hours were last sent to Xero Payroll (set by the payroll push through
+    # services.time_entries_mark_pushed; cleared when the entry is reopened).
+    pushed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["work_date", "start_at", "id"]
@@ -57,8 +61,17 @@ class TimeEntry(OrganizationOwnedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "work_date"], name="timesheets_entry_date_idx"),
-            models.Index(fields=["staff_member", "work_date"], name="timesheets_entry_staff_idx"),
+            # A period of the whole organisation. Covering for the team totals (minutes per day and
+            # status, running shifts) and the approval counts: they read the index only, not one
+            # table row per entry, which matters with thousands of entries in a pay period.
+            models.Index(
+                fields=["organization", "work_date", "status", "minutes", "end_at"],
+                name="timesheets_entry_period_idx",
+            ),
+            # Some people's period (a week page, one page of the team view).
+            models.Index(
+                fields=["organization", "staff_member", "work_date"], name="timesheets_entry_person_idx"
+            ),
         ]
         verbose_name_plural = "time entries"
 
@@ -77,6 +90,11 @@ class TimeEntry(OrganizationOwnedModel):
     def is_editable(self) -> bool:
         return self.status != self.Status.APPROVED
 
+    @property
+    def is_pushed(self) -> bool:
+        """Approved and sent to Xero Payroll (since the last reopening)."""
+        return self.status == self.Status.APPROVED and self.pushed_at is not None
+
 
 class TimeEntryReopening(OrganizationOwnedModel):
     """Why an approved entry was reopened, and by whom (kept forever).
@@ -89,6 +107,9 @@ class TimeEntryReopening(OrganizationOwnedModel):
         TimeEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="reopenings"
     )
     reason = models.CharField(max_length=500)
+    # The entry's pushed_at when it was reopened: set when the hours had already gone to Xero
+    # Payroll, so the period must be pushed again once the entry is approved again.
+    entry_pushed_at = models.DateTimeField(null=True, blank=True)
     reopened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -1,15 +1,19 @@
-"""Reads of time entries: lists, one person's week, and period totals for the team.
+"""Reads of time entries: lists, one person's week, period totals for the team, and what changed
+since the hours were sent to Xero Payroll.
 
-Tenant first, keyword-only. Query counts do not depend on the number of staff or entries: a week is
-two queries, a team period is at most three (staff, one aggregate, and any archived people who still
-have hours in the period).
+Tenant first, keyword-only. Neither query counts nor the rows fetched depend on the number of staff:
+a week is at most three queries; a team period is four (the people count and one page of people,
+one aggregate per day and status for the whole team, and one per person and day for that page).
 """
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Lower
 
 from staff.models import Organization, StaffMember
 from staff.selectors import staff_member_list
@@ -19,6 +23,7 @@ from .models import TimeEntry, TimeEntryReopening
 Status = TimeEntry.Status
 MAX_PERIOD_DAYS = 62  # the team view's longest range: two months and a bit, enough for any pay period
 DAILY_COLUMNS_MAX_DAYS = 14  # longer ranges show one total per person instead of a column per day
+TEAM_PER_PAGE = 50  # people per page of the team view; totals always cover the whole team
 
 
 # --- weeks -------------------------------------------------------------------------------------
@@ -177,7 +182,7 @@ def _empty_counts() -> dict[str, int]:
 @dataclass
 class PeriodTotals:
     """Minutes per person per day, per person, per day and for the period, and entry counts by
-    status, from ONE aggregate query."""
+    status, from ONE aggregate query (of everyone, or of the given people)."""
 
     start: datetime.date
     end: datetime.date
@@ -187,6 +192,8 @@ class PeriodTotals:
     approved_by_person: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     counts_by_person: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(_empty_counts))
     open_by_person: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    pushed_by_person: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    last_pushed_by_person: dict[int, datetime.datetime] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=_empty_counts)
     minutes: int = 0
 
@@ -204,55 +211,129 @@ class PeriodTotals:
 
 
 def timesheet_totals_for_period(
-    *, organization: Organization, start: datetime.date, end: datetime.date
+    *,
+    organization: Organization,
+    start: datetime.date,
+    end: datetime.date,
+    staff_member_ids: Iterable[int] | None = None,
+    per_day: bool = True,
 ) -> PeriodTotals:
+    """Per-person totals of everyone with time in [start, end], or only of ``staff_member_ids``
+    (one page of the team view): one query, one row per person, day and status. Without
+    ``per_day``, one row per person and status (``by_person_day`` and ``by_day`` stay empty)."""
+    qs = TimeEntry.objects.filter(work_date__gte=start, work_date__lte=end)
+    if staff_member_ids is None:
+        qs = qs.filter(organization=organization)
+    else:
+        # Some people: the tenant is checked through them (the scoped manager adds the entries'
+        # organisation too). A second, identical organisation term on the entries would make SQLite's
+        # planner (no ANALYZE statistics) read the whole team's period instead of these people's.
+        qs = qs.filter(staff_member__organization=organization, staff_member_id__in=list(staff_member_ids))
+    group_by = ["staff_member_id", "work_date", "status"] if per_day else ["staff_member_id", "status"]
     rows = (
-        TimeEntry.objects.filter(organization=organization, work_date__gte=start, work_date__lte=end)
-        .values("staff_member_id", "work_date", "status")
-        .annotate(total=Sum("minutes"), entries=Count("id"), open=Count("id", filter=Q(end_at__isnull=True)))
+        qs.values(*group_by)
+        .annotate(
+            total=Sum("minutes"),
+            entries=Count("id"),
+            open=Count("id", filter=Q(end_at__isnull=True)),
+            pushed=Count("id", filter=Q(pushed_at__isnull=False)),
+            last_pushed=Max("pushed_at"),
+        )
         .order_by()
     )
     totals = PeriodTotals(start=start, end=end)
     for row in rows:
-        person, day, status, minutes = (
-            row["staff_member_id"],
-            row["work_date"],
-            row["status"],
-            row["total"] or 0,
-        )
-        key = (person, day)
-        totals.by_person_day[key] = totals.by_person_day.get(key, 0) + minutes
+        person, status, minutes = row["staff_member_id"], row["status"], row["total"] or 0
+        if per_day:
+            key = (person, row["work_date"])
+            totals.by_person_day[key] = totals.by_person_day.get(key, 0) + minutes
+            totals.by_day[row["work_date"]] += minutes
         totals.by_person[person] += minutes
-        totals.by_day[day] += minutes
         totals.minutes += minutes
         totals.counts[status] += row["entries"]
         totals.counts_by_person[person][status] += row["entries"]
         totals.open_by_person[person] += row["open"]
         if status == Status.APPROVED:
             totals.approved_by_person[person] += minutes
+            if row["pushed"]:
+                totals.pushed_by_person[person] += row["pushed"]
+                last = totals.last_pushed_by_person.get(person)
+                if last is None or row["last_pushed"] > last:
+                    totals.last_pushed_by_person[person] = row["last_pushed"]
+    return totals
+
+
+@dataclass
+class TeamTotals:
+    """The whole team's minutes per day and for the period, entry counts by status, and how many
+    people are clocked in, from ONE aggregate query whose result has a row per day and status
+    (however many people there are)."""
+
+    start: datetime.date
+    end: datetime.date
+    by_day: dict[datetime.date, int] = field(default_factory=lambda: defaultdict(int))
+    counts: dict[str, int] = field(default_factory=_empty_counts)
+    minutes: int = 0
+    approved_minutes: int = 0
+    clocked_in: int = 0  # people with a running shift in the period (one open entry per person at most)
+
+    @property
+    def days(self) -> list[datetime.date]:
+        return period_days(self.start, self.end)
+
+
+def timesheet_team_totals_for_period(
+    *, organization: Organization, start: datetime.date, end: datetime.date
+) -> TeamTotals:
+    """One query, answered from the period index alone (organisation, date, status, minutes,
+    end), so it stays fast with thousands of entries in the period."""
+    rows = (
+        TimeEntry.objects.filter(organization=organization, work_date__gte=start, work_date__lte=end)
+        .values("work_date", "status")
+        .annotate(total=Sum("minutes"), entries=Count("pk"), open=Count("pk", filter=Q(end_at__isnull=True)))
+        .order_by()
+    )
+    totals = TeamTotals(start=start, end=end)
+    for row in rows:
+        minutes = row["total"] or 0
+        totals.by_day[row["work_date"]] += minutes
+        totals.minutes += minutes
+        totals.counts[row["status"]] += row["entries"]
+        totals.clocked_in += row["open"]
+        if row["status"] == Status.APPROVED:
+            totals.approved_minutes += minutes
     return totals
 
 
 @dataclass(frozen=True)
 class TeamRow:
     staff_member: StaffMember
-    cells: list[tuple[datetime.date, int]]
+    cells: list[tuple[datetime.date, int]]  # minutes per day; empty when the period has no day columns
     minutes: int
     approved_minutes: int
     counts: dict[str, int]
     clocked_in: bool
+    pushed: int = 0  # approved entries already sent to Xero Payroll
+    pushed_at: datetime.datetime | None = None  # the latest of their pushes in the period
 
     @property
     def entry_count(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def all_pushed(self) -> bool:
+        return bool(self.pushed) and self.pushed == self.counts.get(Status.APPROVED, 0)
+
 
 @dataclass(frozen=True)
 class TeamSheet:
+    """One page of people (``rows``) and the totals of the whole team (``totals``)."""
+
     start: datetime.date
     end: datetime.date
     rows: list[TeamRow]
-    totals: PeriodTotals
+    totals: TeamTotals
+    page: Page
 
     @property
     def days(self) -> list[datetime.date]:
@@ -266,18 +347,56 @@ class TeamSheet:
     def day_totals(self) -> list[tuple[datetime.date, int]]:
         return [(day, self.totals.by_day.get(day, 0)) for day in self.days]
 
+    @property
+    def people_count(self) -> int:
+        return self.page.paginator.count
 
-def timesheet_team_get(*, organization: Organization, start: datetime.date, end: datetime.date) -> TeamSheet:
-    """One row per active staff member, plus anyone archived who still has hours in the period."""
-    totals = timesheet_totals_for_period(organization=organization, start=start, end=end)
-    people = list(staff_member_list(organization=organization).filter(is_active=True))
-    missing = totals.staff_member_ids - {p.pk for p in people}
-    if missing:
-        people += list(
-            StaffMember.objects.filter(organization=organization, pk__in=missing).select_related("user")
+
+def timesheet_team_people(
+    *, organization: Organization, start: datetime.date, end: datetime.date
+) -> QuerySet[StaffMember]:
+    """Everyone on the team view: active staff, plus anyone archived or inactive who still has time
+    in the period; by last name, first name (case-insensitive), then id so pages are stable."""
+    has_time = Exists(
+        TimeEntry.objects.filter(
+            organization=organization, staff_member=OuterRef("pk"), work_date__gte=start, work_date__lte=end
         )
-        people.sort(key=lambda p: (p.last_name.lower(), p.first_name.lower(), p.pk))
-    days = totals.days
+    )
+    return (
+        staff_member_list(organization=organization, include_archived=True)
+        .filter(Q(archived_at__isnull=True, is_active=True) | has_time)
+        .order_by(Lower("last_name"), Lower("first_name"), "pk")
+    )
+
+
+def timesheet_team_get(
+    *,
+    organization: Organization,
+    start: datetime.date,
+    end: datetime.date,
+    page: int | str | None = 1,
+    per_page: int = TEAM_PER_PAGE,
+) -> TeamSheet:
+    """One page of people with their hours, and the whole team's totals. A page number out of range
+    (or not a number) gives the nearest page, as Paginator.get_page does. Four queries at most."""
+    people_page = Paginator(
+        timesheet_team_people(organization=organization, start=start, end=end), per_page
+    ).get_page(page)
+    people = list(people_page.object_list)
+    team = timesheet_team_totals_for_period(organization=organization, start=start, end=end)
+    daily = len(team.days) <= DAILY_COLUMNS_MAX_DAYS  # longer periods show no day columns
+    totals = (
+        timesheet_totals_for_period(
+            organization=organization,
+            start=start,
+            end=end,
+            staff_member_ids=[p.pk for p in people],
+            per_day=daily,
+        )
+        if people
+        else PeriodTotals(start=start, end=end)
+    )
+    days = team.days if daily else []
     rows = [
         TeamRow(
             staff_member=person,
@@ -288,7 +407,60 @@ def timesheet_team_get(*, organization: Organization, start: datetime.date, end:
             if person.pk in totals.counts_by_person
             else _empty_counts(),
             clocked_in=totals.open_by_person.get(person.pk, 0) > 0,
+            pushed=totals.pushed_by_person.get(person.pk, 0),
+            pushed_at=totals.last_pushed_by_person.get(person.pk),
         )
         for person in people
     ]
-    return TeamSheet(start=start, end=end, rows=rows, totals=totals)
+    return TeamSheet(start=start, end=end, rows=rows, totals=team, page=people_page)
+
+
+# --- sent to Xero Payroll ----------------------------------------------------------------------
+def period_changed_since_push(
+    *,
+    organization: Organization,
+    staff_member_ids: Iterable[int],
+    start: datetime.date,
+    end: datetime.date,
+) -> set[int]:
+    """Of ``staff_member_ids``, the people whose approved hours in [start, end] changed after they
+    were sent to Xero Payroll, so the period should be pushed again for them. One query.
+
+    A person is listed when they have an approved entry in the range that has not been sent
+    (``pushed_at`` is null) AND either
+      - another of their entries in the range has been sent (an entry added or corrected and
+        approved after the push), or
+      - one of their entries in the range was reopened after it had been sent (a reopening records
+        ``entry_pushed_at``; reopening clears the entry's ``pushed_at``, so this catches a person
+        whose only pushed entry was corrected).
+    Pushing the period again marks every approved entry sent, which takes the person off the list.
+    Not seen here: an entry deleted after being reopened (its reopening no longer points at a
+    person); the payroll preview compares with the hours last sent and catches that.
+    """
+    people = {int(pk) for pk in staff_member_ids}
+    if not people:
+        return set()
+    in_range = TimeEntry.objects.filter(
+        organization=organization, staff_member_id__in=people, work_date__gte=start, work_date__lte=end
+    )
+    pushed_before = TimeEntry.objects.filter(
+        organization=organization,
+        staff_member_id=OuterRef("staff_member_id"),
+        work_date__gte=start,
+        work_date__lte=end,
+        pushed_at__isnull=False,
+    )
+    reopened_after_push = TimeEntryReopening.objects.filter(
+        organization=organization,
+        entry_pushed_at__isnull=False,
+        time_entry__staff_member_id=OuterRef("staff_member_id"),
+        time_entry__work_date__gte=start,
+        time_entry__work_date__lte=end,
+    )
+    return set(
+        in_range.filter(status=Status.APPROVED, pushed_at__isnull=True)
+        .filter(Exists(pushed_before) | Exists(reopened_after_push))
+        .values_list("staff_member_id", flat=True)
+        .distinct()
+        .order_by()
+    )

@@ -31,6 +31,7 @@ def make_entry(
     *,
     break_minutes: int = 30,
     status: str = TimeEntry.Status.DRAFT,
+    pushed_at: datetime.datetime | None = None,
 ) -> TimeEntry:
     start_at = at(day, *start)
     end_at = at(day, *end) if end is not None else None
@@ -48,6 +49,7 @@ def make_entry(
         break_minutes=break_minutes if end_at else 0,
         minutes=minutes,
         status=status,
+        pushed_at=pushed_at,
     )
 
 

@@ -2,6 +2,8 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from staff.models import AuditEvent, StaffMember
 from tests.factories import OrganizationFactory, StaffMemberFactory
@@ -13,6 +15,7 @@ from timesheets.services import (
     TimesheetLocked,
     TimesheetPermissionDenied,
     time_entries_approve,
+    time_entries_mark_pushed,
     time_entries_submit,
     time_entry_clock_in,
     time_entry_clock_out,
@@ -810,3 +813,169 @@ def test_workflow_draft_to_submitted_to_approved_to_reopened(
     entry.refresh_from_db()
     assert entry.status == Status.DRAFT
     assert entry.is_editable
+
+
+# --- approve a period, set-based ---------------------------------------------------------------
+def test_time_entries_approve_a_period_writes_one_audit_row_with_counts(
+    organization, manager_member, colleague, person
+):
+    for n in range(3):
+        make_entry(colleague, MONDAY + datetime.timedelta(days=n), status=Status.SUBMITTED)
+    make_entry(person, MONDAY, status=Status.APPROVED)
+    make_entry(person, MONDAY + datetime.timedelta(days=1))
+    result = time_entries_approve(
+        organization=organization,
+        actor=manager_member.user,
+        start=MONDAY,
+        end=MONDAY + datetime.timedelta(days=6),
+    )
+    assert (result.approved, result.skipped_draft, result.skipped_approved) == (3, 1, 1)
+    event = AuditEvent.objects.get(action="time_entries.approved")
+    assert event.summary == "Approved 3 entries for Mon 2 Mar to Sun 8 Mar 2026"
+    assert event.data["approved"] == 3
+    assert (event.data["skipped_draft"], event.data["skipped_approved"]) == (1, 1)
+    assert event.data["start"] == "2026-03-02"
+    assert "entry_ids" not in event.data  # counts, not thousands of ids
+    approved_at = set(TimeEntry.objects.filter(staff_member=colleague).values_list("approved_at", flat=True))
+    assert [moment.isoformat() for moment in approved_at] == [event.data["approved_at"]]
+
+
+@pytest.mark.parametrize("people", [2, 20])
+def test_time_entries_approve_a_period_takes_the_same_queries_for_any_team(
+    organization, manager_member, people, django_assert_num_queries
+):
+    for _ in range(people):
+        member = StaffMemberFactory(organization=organization)
+        make_entry(member, MONDAY, status=Status.SUBMITTED)
+        make_entry(member, MONDAY + datetime.timedelta(days=1))
+    # role check, one aggregate, one UPDATE, one audit insert (+ the savepoint pair of the test's atomic)
+    with django_assert_num_queries(6):
+        result = time_entries_approve(
+            organization=organization,
+            actor=manager_member.user,
+            start=MONDAY,
+            end=MONDAY + datetime.timedelta(days=6),
+        )
+    assert (result.approved, result.skipped_draft) == (people, people)
+
+
+def test_time_entries_approve_counts_entries_approved_meanwhile_as_already_approved(
+    organization, manager_member, colleague, monkeypatch
+):
+    """Two managers approving at once: the UPDATE only takes what is still submitted."""
+    entry = make_entry(colleague, MONDAY, status=Status.SUBMITTED)
+    real_aggregate = QuerySet.aggregate
+
+    def counted_then_approved_elsewhere(queryset, *args, **kwargs):
+        counts = real_aggregate(queryset, *args, **kwargs)
+        TimeEntry.objects.filter(pk=entry.pk).update(status=Status.APPROVED)  # the other manager
+        return counts
+
+    monkeypatch.setattr(QuerySet, "aggregate", counted_then_approved_elsewhere)
+    result = time_entries_approve(
+        organization=organization, actor=manager_member.user, start=MONDAY, end=MONDAY
+    )
+    assert (result.approved, result.skipped_approved) == (0, 1)
+    assert not AuditEvent.objects.filter(action="time_entries.approved").exists()
+
+
+# --- sent to Xero Payroll ----------------------------------------------------------------------
+def test_time_entries_mark_pushed_marks_approved_entries_of_those_people_in_the_period(
+    organization, person, colleague
+):
+    approved = make_entry(colleague, MONDAY, status=Status.APPROVED)
+    submitted = make_entry(colleague, MONDAY + datetime.timedelta(days=1), status=Status.SUBMITTED)
+    next_week = make_entry(colleague, MONDAY + datetime.timedelta(days=7), status=Status.APPROVED)
+    someone_else = make_entry(person, MONDAY, status=Status.APPROVED)
+    with unscoped():
+        foreign = make_entry(
+            StaffMemberFactory(organization=OrganizationFactory()), MONDAY, status=Status.APPROVED
+        )
+    at_ = datetime.datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    marked = time_entries_mark_pushed(
+        organization=organization,
+        staff_member_ids=[colleague.pk, foreign.staff_member_id],
+        start=MONDAY,
+        end=MONDAY + datetime.timedelta(days=6),
+        at=at_,
+    )
+    assert marked == 1
+    for entry, expected in [
+        (approved, at_),
+        (submitted, None),
+        (next_week, None),
+        (someone_else, None),
+    ]:
+        entry.refresh_from_db()
+        assert entry.pushed_at == expected
+    assert approved.is_pushed
+    with unscoped():
+        foreign.refresh_from_db()
+    assert foreign.pushed_at is None
+
+
+def test_time_entries_mark_pushed_again_moves_the_date_forward(
+    organization, colleague, django_assert_num_queries
+):
+    entry = make_entry(
+        colleague, MONDAY, status=Status.APPROVED, pushed_at=datetime.datetime(2026, 3, 1, tzinfo=UTC)
+    )
+    later = datetime.datetime(2026, 3, 9, tzinfo=UTC)
+    with django_assert_num_queries(3):  # one UPDATE (inside its savepoint)
+        time_entries_mark_pushed(
+            organization=organization, staff_member_ids=[colleague.pk], start=MONDAY, end=MONDAY, at=later
+        )
+    entry.refresh_from_db()
+    assert entry.pushed_at == later
+
+
+def test_time_entries_mark_pushed_input_checks(organization, colleague, django_assert_num_queries):
+    with django_assert_num_queries(2):  # nobody to mark: no UPDATE at all
+        assert (
+            time_entries_mark_pushed(
+                organization=organization, staff_member_ids=[], start=MONDAY, end=MONDAY, at=timezone.now()
+            )
+            == 0
+        )
+    with pytest.raises(ApplicationError, match="ends before"):
+        time_entries_mark_pushed(
+            organization=organization,
+            staff_member_ids=[colleague.pk],
+            start=MONDAY,
+            end=MONDAY - datetime.timedelta(days=1),
+            at=timezone.now(),
+        )
+    with pytest.raises(ApplicationError, match="timezone-aware"):
+        time_entries_mark_pushed(
+            organization=organization,
+            staff_member_ids=[colleague.pk],
+            start=MONDAY,
+            end=MONDAY,
+            at=datetime.datetime(2026, 3, 9, 9, 0),  # noqa: DTZ001 - naive on purpose
+        )
+
+
+def test_time_entry_reopen_of_a_pushed_entry_clears_the_mark_and_records_it(
+    organization, manager_member, colleague
+):
+    sent = datetime.datetime(2026, 3, 3, 22, 0, tzinfo=UTC)  # Wed 4 Mar, 9 am in Sydney
+    entry = make_entry(colleague, MONDAY, status=Status.APPROVED, pushed_at=sent)
+    time_entry_reopen(
+        organization=organization, actor=manager_member.user, entry=entry, reason="wrong finish"
+    )
+    entry.refresh_from_db()
+    assert (entry.status, entry.pushed_at, entry.is_pushed) == (Status.DRAFT, None, False)
+    assert TimeEntryReopening.objects.get().entry_pushed_at == sent
+    event = AuditEvent.objects.get(action="time_entry.reopened")
+    assert event.data["was_pushed"] is True
+    assert event.data["pushed_at"] == sent.isoformat()
+    assert "had been sent to Xero Payroll on Wed 4 Mar 2026" in event.summary
+
+
+def test_time_entry_reopen_of_an_entry_never_pushed(organization, manager_member, colleague):
+    entry = make_entry(colleague, MONDAY, status=Status.APPROVED)
+    time_entry_reopen(organization=organization, actor=manager_member.user, entry=entry, reason="typo")
+    assert TimeEntryReopening.objects.get().entry_pushed_at is None
+    event = AuditEvent.objects.get(action="time_entry.reopened")
+    assert (event.data["was_pushed"], event.data["pushed_at"]) == (False, None)
+    assert "Xero" not in event.summary

@@ -9,6 +9,7 @@ from django.test import Client
 from staff.models import AuditEvent, Role
 from tests.factories import MembershipFactory, StaffMemberFactory
 from timesheets.models import TimeEntry, TimeEntryReopening
+from timesheets.selectors import TEAM_PER_PAGE
 
 from .conftest import MONDAY, SYDNEY, TODAY, at, make_entry
 
@@ -571,7 +572,9 @@ def test_team_page_query_count_does_not_grow_with_staff(
     with django_assert_max_num_queries(10):
         response = manager_client.get(url(organization, "team/"))
     assert response.status_code == 200
-    assert response.content.decode().count('name="staff_member" value=') == staff_count
+    content = response.content.decode()
+    assert content.count('name="staff_member" value=') == min(staff_count, TEAM_PER_PAGE)
+    assert f"Approve all submitted in this period ({staff_count})" in content
 
 
 @pytest.mark.parametrize("staff_count", [5, 60])
@@ -607,3 +610,139 @@ def test_times_are_shown_in_the_organisations_zone(staff_client, organization, p
     response = staff_client.get(url(organization, "?week=2026-W10"))
     assert f"6:00 am {DASH} 2:00 pm" in response.content.decode()
     assert SYDNEY.key == "Australia/Sydney"
+
+
+# --- team pages --------------------------------------------------------------------------------
+def _team_of(organization, count: int) -> list:
+    """``count`` people named Person 001.. so that page order is predictable, each with one
+    submitted 7 h 30 m entry on Monday."""
+    people = []
+    for n in range(count):
+        member = StaffMemberFactory(organization=organization, first_name="Pat", last_name=f"Person {n:03d}")
+        make_entry(member, MONDAY, status=Status.SUBMITTED)
+        people.append(member)
+    return people
+
+
+def test_team_page_lists_50_people_a_page_with_page_links_and_whole_team_totals(manager_client, organization):
+    people = _team_of(organization, TEAM_PER_PAGE + 5)
+    first = manager_client.get(url(organization, "team/"))
+    content = first.content.decode()
+    assert content.count('name="staff_member" value=') == TEAM_PER_PAGE
+    assert people[0].display_name in content
+    assert people[-1].display_name not in content
+    assert "People 1–50 of 55" in content
+    assert 'href="/o/demo-cafe/timesheets/team/?week=2026-W10&amp;page=2"' in content
+    assert '<span class="visually-hidden">Page </span>1</span>' in content  # the current page
+    # the totals row, the counts and the period approval are the whole team's, not the page's
+    assert "412 h 30 m" in content  # 55 x 7 h 30 m
+    assert "Approve all submitted in this period (55)" in content
+    assert "all 55 people" in content
+    assert_accessible_and_csp_clean(first)
+
+    second = manager_client.get(url(organization, "team/?week=2026-W10&page=2"))
+    content = second.content.decode()
+    assert content.count('name="staff_member" value=') == 5
+    assert people[-1].display_name in content
+    assert people[0].display_name not in content
+    assert "People 51–55 of 55" in content
+    assert "412 h 30 m" in content
+    assert 'name="next" value="/o/demo-cafe/timesheets/team/?week=2026-W10&amp;page=2"' in content
+    assert_accessible_and_csp_clean(second)
+
+
+def test_team_page_with_one_page_has_no_page_links(manager_client, organization):
+    _team_of(organization, 3)
+    content = manager_client.get(url(organization, "team/")).content.decode()
+    assert "team-pager" not in content
+    assert "Total</th>" in content
+
+
+def test_team_page_beyond_the_last_shows_the_last(manager_client, organization):
+    people = _team_of(organization, TEAM_PER_PAGE + 1)
+    content = manager_client.get(url(organization, "team/?week=2026-W10&page=7")).content.decode()
+    assert people[-1].display_name in content
+    assert "People 51–51 of 51" in content
+
+
+def test_team_page_custom_range_keeps_the_range_in_page_links(manager_client, organization):
+    _team_of(organization, TEAM_PER_PAGE + 1)
+    content = manager_client.get(url(organization, "team/?start=2026-03-01&end=2026-03-10")).content.decode()
+    assert "?start=2026-03-01&amp;end=2026-03-10&amp;page=2" in content
+
+
+def test_approving_the_period_approves_entries_on_every_page(manager_client, organization, manager_member):
+    people = _team_of(organization, TEAM_PER_PAGE + 5)
+    page_two = url(organization, "team/?week=2026-W10&page=2")
+    response = manager_client.post(
+        url(organization, "entries/approve/"),
+        {"scope": "period", "start": "2026-03-02", "end": "2026-03-08", "next": page_two},
+    )
+    assert response["Location"] == page_two
+    assert messages_of(response) == ["Approved 55 entries."]
+    assert set(TimeEntry.objects.values_list("status", flat=True)) == {Status.APPROVED}
+    assert TimeEntry.objects.get(staff_member=people[0]).approved_by == manager_member.user  # page 1
+    assert TimeEntry.objects.get(staff_member=people[-1]).approved_by == manager_member.user  # page 2
+    assert AuditEvent.objects.filter(action="time_entries.approved").count() == 1
+    again = manager_client.post(
+        url(organization, "entries/approve/"),
+        {"scope": "period", "start": "2026-03-02", "end": "2026-03-08", "next": page_two},
+    )
+    assert messages_of(again)[-1] == "Nothing was approved. Skipped 55 entries: 55 already approved."
+
+
+def test_approving_ticked_people_only_approves_them(manager_client, organization):
+    people = _team_of(organization, TEAM_PER_PAGE + 5)
+    response = manager_client.post(
+        url(organization, "entries/approve/"),
+        {"scope": "selected", "staff_member": [people[-1].pk], "start": "2026-03-02", "end": "2026-03-08"},
+    )
+    assert messages_of(response) == ["Approved 1 entry."]
+    assert TimeEntry.objects.filter(status=Status.APPROVED).get().staff_member == people[-1]
+
+
+# --- sent to Xero ------------------------------------------------------------------------------
+SENT = datetime.datetime(2026, 3, 3, 22, 15, tzinfo=datetime.UTC)  # Wed 4 Mar, 9:15 am in Sydney
+
+
+def test_week_shows_sent_to_xero_on_pushed_entries(manager_client, organization, colleague):
+    make_entry(colleague, MONDAY, status=Status.APPROVED, pushed_at=SENT)
+    make_entry(colleague, MONDAY + datetime.timedelta(days=1), status=Status.APPROVED)
+    response = manager_client.get(url(organization, f"staff/{colleague.pk}/?week=2026-W10"))
+    content = response.content.decode()
+    assert content.count("Sent to Xero Wed 4 Mar<") == 1
+    assert 'title="Sent to Xero Payroll Wed 4 Mar 2026, 9:15 am"' in content
+    assert_accessible_and_csp_clean(response)
+
+
+def test_team_shows_sent_to_xero(manager_client, organization, colleague, person):
+    make_entry(colleague, MONDAY, status=Status.APPROVED, pushed_at=SENT)
+    make_entry(person, MONDAY, status=Status.APPROVED, pushed_at=SENT)
+    make_entry(person, MONDAY + datetime.timedelta(days=1), status=Status.APPROVED)
+    content = manager_client.get(url(organization, "team/")).content.decode()
+    assert "Sent to Xero Wed 4 Mar</span>" in content
+    assert "1 of 2 sent to Xero Wed 4 Mar</span>" in content
+
+
+def test_reopen_page_warns_when_the_entry_was_sent_to_xero(manager_client, organization, colleague):
+    entry = make_entry(colleague, MONDAY, status=Status.APPROVED, pushed_at=SENT)
+    reopen = url(organization, f"entries/{entry.pk}/reopen/")
+    page = manager_client.get(reopen)
+    assert (
+        "This entry was sent to Xero Payroll on Wed 4 Mar 2026: after you correct and approve it again, "
+        "push the period again to update the draft in Xero."
+    ) in page.content.decode()
+    assert_accessible_and_csp_clean(page)
+    response = manager_client.post(reopen, {"reason": "Finish was 4:30 pm"})
+    assert "push the period to Xero Payroll again" in messages_of(response)[0]
+    entry.refresh_from_db()
+    assert (entry.status, entry.pushed_at) == (Status.DRAFT, None)
+    assert TimeEntryReopening.objects.get().entry_pushed_at == SENT
+
+
+def test_reopen_page_of_an_entry_not_sent_has_no_xero_warning(manager_client, organization, colleague):
+    entry = make_entry(colleague, MONDAY, status=Status.APPROVED)
+    content = manager_client.get(url(organization, f"entries/{entry.pk}/reopen/")).content.decode()
+    assert "sent to Xero Payroll" not in content
+    response = manager_client.post(url(organization, f"entries/{entry.pk}/reopen/"), {"reason": "typo"})
+    assert "Xero" not in messages_of(response)[0]

@@ -1,4 +1,5 @@
-"""Every write to time entries: record, change, delete, clock in/out, submit, approve, reopen.
+"""Every write to time entries: record, change, delete, clock in/out, submit, approve, reopen, and
+marking approved hours as sent to Xero Payroll (called by the payroll push in integrations).
 
 Each action is one transaction that checks who is acting, validates, writes, and appends an audit row.
 Staff may act on their own staff record only (StaffMember.user); managers and admins on anyone's.
@@ -20,6 +21,7 @@ from .workflow import (
     ApprovalResult,
     SubmitResult,
     time_entries_approve,
+    time_entries_mark_pushed,
     time_entries_submit,
     time_entry_reopen,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "TimesheetLocked",
     "TimesheetPermissionDenied",
     "time_entries_approve",
+    "time_entries_mark_pushed",
     "time_entries_submit",
     "time_entry_clock_in",
     "time_entry_clock_out",

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from staff.models import Organization, StaffMember, User
@@ -120,10 +121,15 @@ def time_entries_approve(
 ) -> ApprovalResult:
     """Approve submitted entries: the given ``entry_ids``, or every entry dated ``start``..``end``
     (optionally only of ``staff_member_ids``). Drafts and approved entries are skipped and counted.
-    A constant number of queries, however many entries or people."""
+
+    Set-based, two statements however many entries or people: one query counts the selection by
+    status (an aggregate for a period), one UPDATE approves what is still submitted. One audit row
+    records the counts (and, for ticked entries, which ones); entries approved together share
+    ``approved_at``, which the audit row records too."""
     require_manager(organization=organization, actor=actor, doing="approve timesheets")
     qs = TimeEntry.objects.filter(organization=organization)
     wanted: set[int] = set()
+    people: set[int] | None = None
     if entry_ids is not None:
         wanted = {int(pk) for pk in entry_ids}
         if not wanted:
@@ -140,43 +146,61 @@ def time_entries_approve(
             qs = qs.filter(staff_member_id__in=people)
     else:
         raise ApplicationError("Choose entries or a period to approve.")
-    rows = list(qs.values_list("pk", "status"))
-    submitted_ids = [pk for pk, status in rows if status == Status.SUBMITTED]
+    approved_ids: list[int] = []
+    if entry_ids is not None:
+        # Ticked entries are a handful chosen on one week page: read them to record which were approved.
+        rows = list(qs.values_list("pk", "status"))
+        before = {status: sum(1 for _, st in rows if st == status) for status in Status.values}
+        approved_ids = sorted(pk for pk, status in rows if status == Status.SUBMITTED)
+        to_approve = TimeEntry.objects.filter(organization=organization, pk__in=approved_ids)
+    else:
+        # A period: count by status in the database, however many people and entries.
+        before = qs.aggregate(**{status: Count("pk", filter=Q(status=status)) for status in Status.values})
+        to_approve = qs
     now = timezone.now()
     approved = 0
-    if submitted_ids:
-        approved = TimeEntry.objects.filter(
-            organization=organization, pk__in=submitted_ids, status=Status.SUBMITTED
-        ).update(status=Status.APPROVED, approved_at=now, approved_by=actor, updated_at=now)
+    if before[Status.SUBMITTED]:
+        approved = to_approve.filter(status=Status.SUBMITTED).update(
+            status=Status.APPROVED, approved_at=now, approved_by=actor, updated_at=now
+        )
     result = ApprovalResult(
         approved=approved,
-        skipped_draft=sum(1 for _, status in rows if status == Status.DRAFT),
-        skipped_approved=sum(1 for _, status in rows if status == Status.APPROVED)
-        + len(submitted_ids)
-        - approved,
-        skipped_missing=len(wanted - {pk for pk, _ in rows}) if entry_ids is not None else 0,
+        skipped_draft=before[Status.DRAFT],
+        # approved meanwhile by someone else counts as already approved
+        skipped_approved=before[Status.APPROVED] + before[Status.SUBMITTED] - approved,
+        skipped_missing=len(wanted) - sum(before.values()) if entry_ids is not None else 0,
     )
     if approved:
         period = f" for {format_day(start)} to {format_day(end, year=True)}" if start and end else ""
+        data: dict = {
+            "approved": approved,
+            "approved_at": now.isoformat(),
+            "start": start.isoformat() if start else None,
+            "end": end.isoformat() if end else None,
+            "staff_member_ids": sorted(people) if people is not None else None,
+            "skipped_draft": result.skipped_draft,
+            "skipped_approved": result.skipped_approved,
+        }
+        if entry_ids is not None:
+            data["entry_ids"] = approved_ids
+            data["skipped_missing"] = result.skipped_missing
         audit_record(
             organization=organization,
             actor=actor,
             action="time_entries.approved",
-            summary=f"Approved {approved} entries{period}",
-            data={
-                "entry_ids": submitted_ids,
-                "start": start.isoformat() if start else None,
-                "end": end.isoformat() if end else None,
-                "skipped_draft": result.skipped_draft,
-                "skipped_approved": result.skipped_approved,
-            },
+            summary=f"Approved {approved} {'entry' if approved == 1 else 'entries'}{period}",
+            data=data,
         )
     return result
 
 
 @transaction.atomic
 def time_entry_reopen(*, organization: Organization, actor: User, entry: TimeEntry, reason: str) -> TimeEntry:
-    """Approved -> draft, so it can be corrected. The reason is kept (TimeEntryReopening + audit)."""
+    """Approved -> draft, so it can be corrected. The reason is kept (TimeEntryReopening + audit).
+
+    An entry already sent to Xero Payroll may still be reopened: its ``pushed_at`` is cleared (the
+    hours in Xero are now out of date) and kept on the reopening and in the audit data, so
+    selectors.period_changed_since_push can say the period needs pushing again."""
     require_manager(organization=organization, actor=actor, doing="reopen approved entries")
     entry, staff_member = lock_entry(organization=organization, actor=actor, entry=entry)
     reason = " ".join((reason or "").split())
@@ -191,20 +215,70 @@ def time_entry_reopen(*, organization: Organization, actor: User, entry: TimeEnt
         raise ApplicationError(
             f"Only approved entries can be reopened; this one is {entry.get_status_display().lower()}."
         )
+    pushed_at = entry.pushed_at
     TimeEntryReopening.objects.create(
-        organization=organization, time_entry=entry, reason=reason, reopened_by=actor
+        organization=organization,
+        time_entry=entry,
+        reason=reason,
+        reopened_by=actor,
+        entry_pushed_at=pushed_at,
     )
     entry.status = Status.DRAFT
     entry.submitted_at = None
     entry.approved_at = None
     entry.approved_by = None
-    entry.save(update_fields=["status", "submitted_at", "approved_at", "approved_by", "updated_at"])
+    entry.pushed_at = None
+    entry.save(
+        update_fields=["status", "submitted_at", "approved_at", "approved_by", "pushed_at", "updated_at"]
+    )
+    summary = f"{staff_member.display_name}: {describe(entry, organization.tzinfo)}. Reason: {reason}"
+    if pushed_at is not None:
+        sent = timezone.localtime(pushed_at, organization.tzinfo).date()
+        summary += f" (had been sent to Xero Payroll on {format_day(sent, year=True)})"
     audit_record(
         organization=organization,
         actor=actor,
         action="time_entry.reopened",
         target=entry,
-        summary=f"{staff_member.display_name}: {describe(entry, organization.tzinfo)}. Reason: {reason}",
-        data={"reason": reason, **snapshot(entry)},
+        summary=summary,
+        data={
+            "reason": reason,
+            "was_pushed": pushed_at is not None,
+            "pushed_at": pushed_at.isoformat() if pushed_at else None,
+            **snapshot(entry),
+        },
     )
     return entry
+
+
+# --- sent to payroll ---------------------------------------------------------------------------
+@transaction.atomic
+def time_entries_mark_pushed(
+    *,
+    organization: Organization,
+    staff_member_ids: Iterable[int],
+    start: datetime.date,
+    end: datetime.date,
+    at: datetime.datetime,
+) -> int:
+    """Record that the approved hours of ``staff_member_ids`` dated ``start``..``end`` were sent to
+    Xero Payroll at ``at``: one UPDATE; returns how many entries were marked.
+
+    Called by the payroll push (integrations) once Xero has accepted the timesheets. Every approved
+    entry of those people in the period is marked, including ones marked by an earlier push: the
+    latest push carries all of them. Drafts and submitted entries are not touched (they were not
+    sent). No audit row of its own: the push that calls it records its outcome."""
+    if end < start:
+        raise ApplicationError("The period ends before it starts.")
+    if timezone.is_naive(at):
+        raise ApplicationError("The push time must be timezone-aware.")
+    people = {int(pk) for pk in staff_member_ids}
+    if not people:
+        return 0
+    return TimeEntry.objects.filter(
+        organization=organization,
+        staff_member_id__in=people,
+        work_date__gte=start,
+        work_date__lte=end,
+        status=Status.APPROVED,
+    ).update(pushed_at=at)

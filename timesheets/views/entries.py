@@ -158,6 +158,7 @@ def entry_reopen(request: OrganizationRequest, entry_id: int) -> HttpResponse:
         messages.info(request, "Only approved entries need reopening; this one can be edited already.")
         return redirect(week_url)
     form = ReopenForm(request.POST or None)
+    was_pushed = entry.is_pushed
     if request.method == "POST" and form.is_valid():
         try:
             time_entry_reopen(
@@ -169,11 +170,13 @@ def entry_reopen(request: OrganizationRequest, entry_id: int) -> HttpResponse:
         except ApplicationError as exc:
             form_add_application_error(form, exc)
         else:
-            messages.success(
-                request,
+            text = (
                 f"Reopened {format_day(entry.work_date)} for {entry.staff_member.display_name}. "
-                "It is a draft again and can be corrected.",
+                "It is a draft again and can be corrected."
             )
+            if was_pushed:
+                text += " Once it is approved again, push the period to Xero Payroll again."
+            messages.success(request, text)
             return redirect(week_url)
     return render_local(
         request, "timesheets/time_entry_reopen.html", {"entry": entry, "form": form, "cancel_url": week_url}

@@ -1,4 +1,7 @@
-"""The team page: everyone's hours for a week or a range of up to 62 days."""
+"""The team page: everyone's hours for a week or a range of up to 62 days, 50 people a page.
+
+The totals, the counts and "Approve all submitted in this period" cover the whole team, not the
+page: the approval posts the period, and the service approves it set-based across every page."""
 
 import datetime
 
@@ -39,7 +42,7 @@ def timesheet_team(request: OrganizationRequest) -> HttpResponse:
         if query.is_bound and not query.is_valid()
         else TeamPeriodForm(initial={"start": start, "end": end})
     )
-    sheet = timesheet_team_get(organization=organization, start=start, end=end)
+    sheet = timesheet_team_get(organization=organization, start=start, end=end, page=request.GET.get("page"))
     length = (end - start).days + 1
     is_week = length == 7 and start.weekday() == 0
     shift = datetime.timedelta(days=length)
@@ -50,6 +53,16 @@ def timesheet_team(request: OrganizationRequest) -> HttpResponse:
             return f"{team_url}?week={iso_week(a)}"
         return f"{team_url}?start={a.isoformat()}&end={b.isoformat()}"
 
+    period = period_url(start, end)
+    page = sheet.page
+
+    def page_url(number: int) -> str:
+        return period if number == 1 else f"{period}&page={number}"
+
+    page_links = [
+        (None, None) if number == page.paginator.ELLIPSIS else (number, page_url(number))
+        for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
     context = {
         "sheet": sheet,
         "form": form,
@@ -61,9 +74,13 @@ def timesheet_team(request: OrganizationRequest) -> HttpResponse:
         "previous_url": period_url(start - shift, end - shift),
         "next_url": period_url(start + shift, end + shift),
         "this_week_url": team_url,
-        "page_url": period_url(start, end),
+        "page_url": page_url(page.number),
+        "page": page,
+        "page_links": page_links if page.has_other_pages() else [],
+        "previous_page_url": page_url(page.number - 1) if page.has_previous() else "",
+        "next_page_url": page_url(page.number + 1) if page.has_next() else "",
         "submitted_count": sheet.totals.counts[TimeEntry.Status.SUBMITTED],
-        "clocked_in_count": sum(1 for row in sheet.rows if row.clocked_in),
+        "clocked_in_count": sheet.totals.clocked_in,
         "is_current": start <= organization.today() <= end,
         "today": organization.today(),
     }
