@@ -305,6 +305,21 @@ def _link(*, organization, actor, staff_member, employee, kind, tenant_id) -> St
     return link
 
 
+def _relink(*, organization, actor, staff_member, employee, kind, tenant_id) -> StaffXeroLink:
+    """Replace whatever link this staff member had with a new one (one link per staff member)."""
+    StaffXeroLink.objects.filter(
+        organization=organization, tenant_id=tenant_id, staff_member=staff_member
+    ).delete()
+    return _link(
+        organization=organization,
+        actor=actor,
+        staff_member=staff_member,
+        employee=employee,
+        kind=kind,
+        tenant_id=tenant_id,
+    )
+
+
 def _employee_get(organization: Organization, tenant_id: str, employee_id: str) -> XeroEmployee:
     try:
         return XeroEmployee.objects.get(
@@ -338,11 +353,8 @@ def staff_match_link(
         raise ApplicationError(
             f"{employee.full_name} is already linked to {taken.staff_member.full_name}. Unlink them first."
         )
-    StaffXeroLink.objects.filter(
-        organization=organization, tenant_id=connection.tenant_id, staff_member=staff_member
-    ).delete()
     kind = StaffXeroLink.Kind.CONFIRMED if confirmed else StaffXeroLink.Kind.MANUAL
-    return _link(
+    return _relink(
         organization=organization,
         actor=actor,
         staff_member=staff_member,
@@ -357,10 +369,7 @@ def staff_match_exclude(
     *, organization: Organization, actor: User, staff_member: StaffMember
 ) -> StaffXeroLink:
     connection = _active_connection(organization)
-    StaffXeroLink.objects.filter(
-        organization=organization, tenant_id=connection.tenant_id, staff_member=staff_member
-    ).delete()
-    return _link(
+    return _relink(
         organization=organization,
         actor=actor,
         staff_member=staff_member,
@@ -443,10 +452,7 @@ def staff_xero_employee_create(
         employee = XeroEmployee.objects.get(
             organization=organization, tenant_id=connection.tenant_id, employee_id=created.employee_id
         )
-        StaffXeroLink.objects.filter(
-            organization=organization, tenant_id=connection.tenant_id, staff_member=staff_member
-        ).delete()
-        return _link(
+        return _relink(
             organization=organization,
             actor=actor,
             staff_member=staff_member,

@@ -225,43 +225,48 @@ def payroll_push_execute(
     try:
         _execute(ctx)
     except PushParked as parked:
-        push.status = PayrollPush.Status.PARKED
         push.next_attempt_at = timezone.now() + datetime.timedelta(seconds=parked.retry_after)
-        push.lease_until = None
-        push.last_error = (
-            f"Xero's {parked.problem} limit for this organisation was reached. The push resumes "
-            f"by itself at {timezone.localtime(push.next_attempt_at, organization.tzinfo):%-I:%M %p}."
-        )
-        _progress(push, "Paused by Xero's limit")
-        push.save()
-        audit_record(
-            organization=organization,
-            actor=None,
+        resume_at = timezone.localtime(push.next_attempt_at, organization.tzinfo)
+        return _stop(
+            ctx,
+            PayrollPush.Status.PARKED,
+            step="Paused by Xero's limit",
             action="payroll.push_parked",
-            target=push,
-            summary=push.last_error[:255],
+            error=f"Xero's {parked.problem} limit for this organisation was reached. The push resumes "
+            f"by itself at {resume_at:%-I:%M %p}.",
         )
-        return push
     except (XeroReconnectRequired, XeroNotConnected) as exc:
-        push.status, push.last_error, push.lease_until = PayrollPush.Status.BLOCKED, exc.message[:500], None
         push.finished_at = timezone.now()
-        _progress(push, "Stopped: reconnect Xero")
-        push.save()
-        audit_record(
-            organization=organization,
-            actor=None,
+        return _stop(
+            ctx,
+            PayrollPush.Status.BLOCKED,
+            step="Stopped: reconnect Xero",
             action="payroll.push_blocked",
-            target=push,
-            summary=exc.message[:255],
+            error=exc.message,
         )
-        return push
     except XeroUnavailable:
-        push.status, push.lease_until = PayrollPush.Status.PENDING, None
-        push.last_error = "Xero is not answering; trying again shortly."
-        _progress(push, "Waiting for Xero")
-        push.save()
+        _stop(
+            ctx,
+            PayrollPush.Status.PENDING,
+            step="Waiting for Xero",
+            action="",
+            error="Xero is not answering; trying again shortly.",
+        )
         raise  # the task retries with backoff; the next run resumes from the items
     _finish(ctx)
+    return push
+
+
+def _stop(ctx: _Context, status: str, *, step: str, action: str, error: str) -> PayrollPush:
+    """Leave the push in ``status`` with a message for the user (and an audit row when ``action``)."""
+    push = ctx.push
+    push.status, push.last_error, push.lease_until = status, error[:500], None
+    _progress(push, step)
+    push.save()
+    if action:
+        audit_record(
+            organization=ctx.organization, actor=None, action=action, target=push, summary=error[:255]
+        )
     return push
 
 

@@ -100,55 +100,57 @@ def staff_matching_recheck(request: OrganizationRequest) -> HttpResponse:
     return _back(request)
 
 
+def _act(request: OrganizationRequest, staff_member_id: int, action) -> HttpResponse:
+    """Run one matching action for a staff member: a success message, or the service's error."""
+    staff_member = _staff_or_404(request, staff_member_id)
+    try:
+        message = action(staff_member)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, message)
+    return _back(request)
+
+
 @organization_member_required(role=Role.ADMIN)
 @require_POST
 def staff_matching_link(request: OrganizationRequest, staff_member_id: int) -> HttpResponse:
-    staff_member = _staff_or_404(request, staff_member_id)
     employee_id = request.POST.get("employee_id", "")[:64]
     if not employee_id:
         messages.error(request, "Choose a Xero employee to link.")
         return _back(request)
-    try:
-        link = staff_match_link(
+
+    def link(staff_member: StaffMember) -> str:
+        done = staff_match_link(
             organization=request.organization,
             actor=request.user,
             staff_member=staff_member,
             employee_id=employee_id,
             confirmed=request.POST.get("confirmed") == "1",
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, f"{staff_member.full_name} is now linked to {link.xero_employee.full_name} in Xero."
-        )
-    return _back(request)
+        return f"{staff_member.full_name} is now linked to {done.xero_employee.full_name} in Xero."
+
+    return _act(request, staff_member_id, link)
 
 
 @organization_member_required(role=Role.ADMIN)
 @require_POST
 def staff_matching_unlink(request: OrganizationRequest, staff_member_id: int) -> HttpResponse:
-    staff_member = _staff_or_404(request, staff_member_id)
-    try:
+    def unlink(staff_member: StaffMember) -> str:
         staff_match_clear(organization=request.organization, actor=request.user, staff_member=staff_member)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{staff_member.full_name} is no longer linked to Xero.")
-    return _back(request)
+        return f"{staff_member.full_name} is no longer linked to Xero."
+
+    return _act(request, staff_member_id, unlink)
 
 
 @organization_member_required(role=Role.ADMIN)
 @require_POST
 def staff_matching_exclude(request: OrganizationRequest, staff_member_id: int) -> HttpResponse:
-    staff_member = _staff_or_404(request, staff_member_id)
-    try:
+    def exclude(staff_member: StaffMember) -> str:
         staff_match_exclude(organization=request.organization, actor=request.user, staff_member=staff_member)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{staff_member.full_name} is marked as not paid through Xero.")
-    return _back(request)
+        return f"{staff_member.full_name} is marked as not paid through Xero."
+
+    return _act(request, staff_member_id, exclude)
 
 
 @organization_member_required(role=Role.ADMIN)
