@@ -116,11 +116,10 @@ def _act(request: OrganizationRequest, staff_member_id: int, action) -> HttpResp
 @require_POST
 def staff_matching_link(request: OrganizationRequest, staff_member_id: int) -> HttpResponse:
     employee_id = request.POST.get("employee_id", "")[:64]
-    if not employee_id:
-        messages.error(request, "Choose a Xero employee to link.")
-        return _back(request)
 
     def link(staff_member: StaffMember) -> str:
+        if not employee_id:
+            raise ApplicationError("Choose a Xero employee to link.")
         done = staff_match_link(
             organization=request.organization,
             actor=request.user,
