@@ -220,12 +220,26 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 )
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"integrations.*": {"queue": "xero"}}
+WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)  # seconds, for /readyz
 CELERY_BEAT_SCHEDULE = {
     # Keep idle Xero connections alive (60-day refresh-token expiry) and detect revocation before
     # payday. 17:00 UTC is 3-4 am in eastern Australia.
     "xero-connections-daily": {
         "task": "integrations.xero_connections_daily",
         "schedule": crontab(hour=17, minute=0),
+    },
+    # Liveness of the workers on each queue (read by /readyz).
+    "worker-heartbeat-celery": {
+        "task": "timeclamp.worker_heartbeat",
+        "schedule": 30.0,
+        "kwargs": {"queue": "celery"},
+        "options": {"queue": "celery", "expires": 25},
+    },
+    "worker-heartbeat-xero": {
+        "task": "timeclamp.worker_heartbeat",
+        "schedule": 30.0,
+        "kwargs": {"queue": "xero"},
+        "options": {"queue": "xero", "expires": 25},
     },
     # Resume parked pushes, re-enqueue lost ones, pick up pushes of a worker that died.
     "payroll-push-watchdog": {"task": "integrations.payroll_push_watchdog", "schedule": 60.0},

@@ -1,13 +1,20 @@
 """Cross-cutting views and view helpers: health probes, error pages, ApplicationError -> form errors."""
 
+import datetime
+import logging
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 def form_add_application_error(form: forms.Form, exc: ApplicationError) -> None:
@@ -28,18 +35,63 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return "ok"
+
+
+def _eager() -> bool:
+    from .celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def _broker_connection():
+    from .celery import app
+
+    return app.connection_for_write()
+
+
+def _check_broker() -> str:
+    if _eager():
+        return "ok"  # no broker in eager mode (tests)
+    with _broker_connection() as conn:
+        conn.ensure_connection(max_retries=1)
+    return "ok"
+
+
+def _check_workers() -> str:
+    """Every queue has had a worker heartbeat recently (beat sends one to each queue every 30 s)."""
+    from .models import WorkerHeartbeat
+
+    if _eager():
+        return "ok"
+    limit = timezone.now() - datetime.timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)
+    beats = dict(WorkerHeartbeat.objects.values_list("queue", "beat_at"))
+    stale = [q for q in ("celery", "xero") if beats.get(q) is None or beats[q] < limit]
+    if stale:
+        return f"error: no worker heartbeat on {', '.join(stale)} in {settings.WORKER_HEARTBEAT_MAX_AGE} s"
+    return "ok"
+
+
 @login_not_required
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready for traffic: the database answers."""
+    """Ready for traffic: the database answers, the broker accepts connections, and a worker has
+    recently consumed each queue (the worker liveness watchdog)."""
     checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
+    for name, check in (
+        ("database", _check_database),
+        ("broker", _check_broker),
+        ("workers", _check_workers),
+    ):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # any failure means not ready
+            logger.warning("readyz: %s check failed: %r", name, exc)
+            checks[name] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
     return JsonResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
