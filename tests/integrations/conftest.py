@@ -89,3 +89,11 @@ def connection(organization):
         last_refreshed_at=timezone.now() - datetime.timedelta(days=1),
     )
     return connection
+
+
+@pytest.fixture
+def world(monkeypatch, tmp_path, settings):
+    """Demo Cafe in Timeclamp and in the Xero sandbox, an admin logged in, HTTP routed in-process."""
+    from tests.integrations.sandbox_world import make_world
+
+    return make_world(monkeypatch, tmp_path, settings)

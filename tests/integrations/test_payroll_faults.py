@@ -12,7 +12,7 @@ from integrations.services import payroll as payroll_service
 from integrations.services.payroll import payroll_push_execute, payroll_push_request, payroll_pushes_due
 from staff.demo import demo_weeks
 from staff.models import User
-from tests.integrations.test_journey_sandbox import connect, world  # noqa: F401 - fixture
+from tests.integrations.sandbox_world import connect
 from timeclamp.tenancy import organization_scope
 from xero_sandbox.control.api import add_fault, requests_log
 from xero_sandbox.identity.control import revoke_grant
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "xero_sandbox"])
 
 
 @pytest.fixture
-def ready(world, django_capture_on_commit_callbacks):  # noqa: F811
+def ready(world, django_capture_on_commit_callbacks):
     organization, client = world
     connect(client, organization, django_capture_on_commit_callbacks)
     week = demo_weeks(today=organization.today())[0]
