@@ -1,0 +1,45 @@
+"""Background work re-enters the tenant scope from an id, and refuses anything else."""
+
+import pytest
+from celery import shared_task
+
+from staff.models import StaffMember
+from tests.factories import OrganizationFactory, StaffMemberFactory
+from timeclamp.tenancy import current_organization_id
+from timeclamp.tenancy.tasks import OrganizationTask
+
+
+@shared_task(name="tests.staff_names", base=OrganizationTask)
+def staff_names_task(*, organization) -> list[str]:
+    return sorted(StaffMember.objects.values_list("first_name", flat=True))
+
+
+@shared_task(name="tests.scope_of", base=OrganizationTask)
+def scope_of_task(*, organization) -> int | None:
+    return current_organization_id()
+
+
+@pytest.mark.django_db
+def test_task_runs_in_the_scope_of_the_organisation_it_was_given():
+    a, b = OrganizationFactory(), OrganizationFactory()
+    StaffMemberFactory(organization=a, first_name="Ann")
+    StaffMemberFactory(organization=b, first_name="Ben")
+    assert staff_names_task.apply(kwargs={"organization_id": a.pk}).get() == ["Ann"]
+    assert staff_names_task.apply(kwargs={"organization_id": b.pk}).get() == ["Ben"]
+    # no scope leaks from one task to the next in the same worker process
+    assert current_organization_id() is None
+    assert scope_of_task.apply(kwargs={"organization_id": b.pk}).get() == b.pk
+
+
+@pytest.mark.django_db
+def test_task_for_an_inactive_or_missing_organisation_does_nothing():
+    gone = OrganizationFactory(is_active=False)
+    StaffMemberFactory(organization=gone)
+    assert staff_names_task.apply(kwargs={"organization_id": gone.pk}).get() is None
+    assert staff_names_task.apply(kwargs={"organization_id": 999999}).get() is None
+
+
+@pytest.mark.django_db
+def test_a_task_without_an_organisation_id_is_refused():
+    with pytest.raises(TypeError, match="organization_id"):
+        staff_names_task.apply(kwargs={}).get()
