@@ -29,7 +29,14 @@ def make_world(monkeypatch, tmp_path, settings):
     return organization, client
 
 
-def connect(client: Client, organization: Organization, capture, *, expect_settings: bool = True) -> None:
+def connect(
+    client: Client,
+    organization: Organization,
+    capture,
+    *,
+    expect_settings: bool = True,
+    grant: tuple = (DEMO_XERO_ORG,),
+) -> None:
     response = client.post(f"/o/{organization.slug}/settings/integrations/xero/connect/")
     assert response.status_code == 302
     location = urlsplit(response["Location"])
@@ -41,7 +48,7 @@ def connect(client: Client, organization: Organization, capture, *, expect_setti
         query["redirect_uri"],
         query["scope"],
         XERO_USER,
-        [Organisation.objects.get(name=DEMO_XERO_ORG)],
+        [Organisation.objects.get(name=name) for name in grant],
         query["state"],
         query["code_challenge"],
         nonce=query.get("nonce"),

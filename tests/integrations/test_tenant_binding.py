@@ -56,3 +56,31 @@ def test_someone_who_does_not_administer_the_other_organisation_is_refused(
     assert connection.refresh_token == ""
     assert connection_of(demo).status == XeroConnection.Status.ACTIVE  # the first link is untouched
     assert User.objects.filter(email="owner@stranger.test").exists()
+
+
+def test_several_organisations_granted_asks_which_one(world, django_capture_on_commit_callbacks):
+    demo, client = world
+    connect(
+        client,
+        demo,
+        django_capture_on_commit_callbacks,
+        expect_settings=False,
+        grant=("Demo Cafe Pty Ltd (AU)", "Harbour Bakery (AU)"),
+    )
+    assert connection_of(demo).status == XeroConnection.Status.CHOOSING_TENANT
+    page = client.get(f"/o/{demo.slug}/settings/integrations/xero/choose/").content.decode()
+    assert "Demo Cafe Pty Ltd (AU)" in page
+    assert "Harbour Bakery (AU)" in page
+    bakery_tenant = next(
+        t["tenant_id"] for t in connection_of(demo).pending_tenants if "Harbour" in t["tenant_name"]
+    )
+    client.post(f"/o/{demo.slug}/settings/integrations/xero/choose/", {"tenant_id": bakery_tenant})
+    connection = connection_of(demo)
+    assert connection.status == XeroConnection.Status.ACTIVE
+    assert connection.tenant_name == "Harbour Bakery (AU)"
+    # a tenant id that was not part of the consent is refused
+    assert (
+        client.post(f"/o/{demo.slug}/settings/integrations/xero/choose/", {"tenant_id": "forged"}).status_code
+        == 302
+    )
+    assert connection_of(demo).tenant_name == "Harbour Bakery (AU)"
