@@ -49,11 +49,18 @@ from timeclamp.exceptions import ApplicationError
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50  # Xero recommends at most ~50 elements per request
-LEASE = datetime.timedelta(minutes=10)
+# A worker holds a push for at most LEASE without a sign of life (every batch renews it); a killed
+# worker's push is taken over by the watchdog once it lapses. No single wait may exceed it.
+LEASE = datetime.timedelta(minutes=2)
+BATCHES_PER_TURN = 4  # then the push goes to the back of the queue, so small pushes are not held up
 MAX_UNKNOWN_ROUNDS = 4
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
-LONG_WAIT = 90  # a Retry-After longer than this parks the push instead of sleeping in the worker
+LONG_WAIT = 60  # a Retry-After longer than this parks the push instead of sleeping in the worker
+
+
+class PushYield(Exception):
+    """This turn's batches are sent; the rest continues in a new task at the back of the queue."""
 
 
 class PushParked(Exception):
@@ -85,7 +92,6 @@ def payroll_push_request(
 ) -> tuple[PayrollPush, bool]:
     """Create the push and queue it on commit. A double click or a second tab gets the push that is
     already waiting or running for this calendar and period (a database constraint decides)."""
-    from integrations.tasks import payroll_push_execute_task
 
     connection = _usable_connection(organization)
     if not is_pay_period(
@@ -128,7 +134,7 @@ def payroll_push_request(
                 summary=f"{calendar.name}: {period.start:%-d %b} – {period.end:%-d %b %Y}",
                 data={"retry_of": retry_of.pk if retry_of else None},
             )
-            payroll_push_execute_task.delay_on_commit(organization_id=organization.pk, push_id=push.pk)
+            transaction.on_commit(lambda: _enqueue(organization, push))
     except IntegrityError:
         push = PayrollPush.objects.get(
             organization=organization,
@@ -159,12 +165,26 @@ def payroll_push_retry_failed(*, organization: Organization, actor: User, push: 
     return new
 
 
+def _enqueue(organization: Organization, push: PayrollPush) -> None:
+    """Queue the push for a worker. If the broker is down, the push is saved as pending and the
+    watchdog queues it when the broker is back: the user is never shown an error for it."""
+    from integrations.tasks import payroll_push_execute_task
+
+    try:
+        payroll_push_execute_task.apply_async(
+            kwargs={"organization_id": organization.pk, "push_id": push.pk}, queue="xero"
+        )
+    except Exception:  # kombu's OperationalError and friends: any broker failure
+        logger.warning("Broker unavailable: push %s stays pending for the watchdog", push.pk, exc_info=True)
+
+
 # --- execute --------------------------------------------------------------------------------------
 @dataclass
 class _Context:
     organization: Organization
     push: PayrollPush
     sleep: Callable[[float], None]
+    batches: int = 0
 
 
 def _claim(organization: Organization, push_id: int) -> PayrollPush | None:
@@ -244,6 +264,10 @@ def payroll_push_execute(
             action="payroll.push_blocked",
             error=exc.message,
         )
+    except PushYield:
+        _stop(ctx, PayrollPush.Status.PENDING, step="Sending timesheets", action="", error="")
+        transaction.on_commit(lambda: _enqueue(organization, push))
+        return push
     except XeroUnavailable:
         _stop(
             ctx,
@@ -272,12 +296,19 @@ def _stop(ctx: _Context, status: str, *, step: str, action: str, error: str) -> 
 
 def _execute(ctx: _Context) -> None:
     push = ctx.push
-    _progress(push, "Reading Xero's timesheets for the period")
-    existing = _read_period(ctx)
-    if not PayrollPushItem.objects.filter(push=push).exists():
+    has_items = PayrollPushItem.objects.filter(push=push).exists()
+    uncertain = PayrollPushItem.objects.filter(
+        push=push, status__in=[PayrollPushItem.Status.IN_FLIGHT, PayrollPushItem.Status.UNKNOWN]
+    ).exists()
+    existing: dict[str, Timesheet] | None = None
+    if not has_items or uncertain:  # first turn, or a turn after an unknown outcome: ask Xero first
+        _progress(push, "Reading Xero's timesheets for the period")
+        existing = _read_period(ctx)
+    if not has_items:
         _create_items(ctx, existing)
     for _round in range(MAX_UNKNOWN_ROUNDS):
-        _reconcile(ctx, existing)
+        if existing is not None:
+            _reconcile(ctx, existing)
         pending = list(
             PayrollPushItem.objects.filter(push=push, status=PayrollPushItem.Status.PENDING).select_related(
                 "staff_member"
@@ -415,6 +446,9 @@ def _send(ctx: _Context, pending: list[PayrollPushItem]) -> bool:
     period = PayPeriod(start=push.period_start, end=push.period_end, payment_date=None)
     unknown = False
     for batch in chunk(pending, BATCH_SIZE):
+        if ctx.batches >= BATCHES_PER_TURN:
+            raise PushYield
+        ctx.batches += 1
         drafts = []
         for item in batch:
             employee = employees.get(item.xero_employee_id)
@@ -590,7 +624,7 @@ def payroll_pushes_due() -> list[tuple[int, int]]:
     with unscoped():
         due = PayrollPush.all_organizations.filter(
             Q(status="parked", next_attempt_at__lte=now)
-            | Q(status="pending", created_at__lte=now - datetime.timedelta(minutes=2))
+            | Q(status="pending", updated_at__lte=now - datetime.timedelta(minutes=2))
             | Q(status="running", lease_until__lt=now)
         ).values_list("organization_id", "pk")
         return list(due)
