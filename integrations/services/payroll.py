@@ -52,7 +52,7 @@ BATCH_SIZE = 50  # Xero recommends at most ~50 elements per request
 # A worker holds a push for at most LEASE without a sign of life (every batch renews it); a killed
 # worker's push is taken over by the watchdog once it lapses. No single wait may exceed it.
 LEASE = datetime.timedelta(minutes=2)
-BATCHES_PER_TURN = 4  # then the push goes to the back of the queue, so small pushes are not held up
+BATCHES_PER_TURN = 2  # then the push goes to the back of the queue, so small pushes are not held up
 MAX_UNKNOWN_ROUNDS = 4
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
