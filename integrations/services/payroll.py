@@ -444,11 +444,9 @@ def _send(ctx: _Context, pending: list[PayrollPushItem]) -> bool:
     }
     settings = payroll_settings_get(organization=organization)
     period = PayPeriod(start=push.period_start, end=push.period_end, payment_date=None)
-    unknown = False
     for batch in chunk(pending, BATCH_SIZE):
         if ctx.batches >= BATCHES_PER_TURN:
             raise PushYield
-        ctx.batches += 1
         drafts = []
         for item in batch:
             employee = employees.get(item.xero_employee_id)
@@ -473,9 +471,11 @@ def _send(ctx: _Context, pending: list[PayrollPushItem]) -> bool:
             PayrollPushItem.objects.bulk_update(batch, ["status", "attempts", "payload_hash", "updated_at"])
         _progress(push, f"Sending timesheets {push.done + 1}–{push.done + len(batch)} of {push.total}")
         key = batch_idempotency_key(str(push.key), drafts)
-        unknown |= _send_batch(ctx, batch, drafts, key)
+        if _send_batch(ctx, batch, drafts, key):
+            return True  # outcome unknown: back off and ask Xero before sending anything more
+        ctx.batches += 1  # only batches with a known outcome use up the turn
         _progress(push, "Sending timesheets")
-    return unknown
+    return False
 
 
 def _ordinary(minutes: list[int], settings) -> list[int]:
