@@ -1,5 +1,6 @@
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from staff.models import Membership
 
@@ -10,7 +11,8 @@ class OrganizationMiddleware:
     """One entry point per request: ``o/<org_slug>/`` -> membership -> scope.
 
     Not a member (or no such organisation, or an inactive one): 404, never 403, so the existence of
-    another organisation is not disclosed. The view, and template rendering, run inside the scope.
+    another organisation is not disclosed. The view, and template rendering, run inside the scope and
+    in the organisation's time zone (what the page footer promises).
     """
 
     def __init__(self, get_response):
@@ -43,5 +45,5 @@ class OrganizationMiddleware:
             raise Http404("No such organisation.")
         request.organization = membership.organization
         request.membership = membership
-        with organization_scope(membership.organization):
+        with organization_scope(membership.organization), timezone.override(membership.organization.tzinfo):
             return self.get_response(request)
