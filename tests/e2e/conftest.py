@@ -14,8 +14,8 @@ stack-notes §7 and §4:
 
 What every journey checks on every page it opens (see ``Person``): no console error, no failed
 request to our server (4xx/5xx, except the statuses a journey declares with ``expect_status``), a
-non-empty <title>, an <h1>, a label on every form control (an init script reports problems as
-console errors, so nothing is missed, htmx swaps included). ``Person.screen()`` also runs axe-core
+non-empty <title>, an <h1>, a label on every form control, nothing wider than the window (an init
+script reports problems as console errors, so nothing is missed, htmx swaps included). ``Person.screen()`` also runs axe-core
 (no serious or critical violation) and saves a screenshot under test-artifacts/<journey>/.
 
 axe is injected with ``page.evaluate`` rather than a script tag: DevTools evaluation is not subject to
@@ -73,8 +73,15 @@ PAGE_CHECK_SCRIPT = r"""
     });
     if (problems.length) console.error("[e2e page check] " + location.pathname + ": " + problems.join(" | "));
   }
+  function checkWidth() {  // nothing may push the page sideways (a phone shows it zoomed out)
+    const root = document.documentElement;
+    if (root && root.scrollWidth > root.clientWidth + 1) {
+      console.error("[e2e page check] " + location.pathname + ": wider than the window (" + root.scrollWidth + " px > " + root.clientWidth + " px)");
+    }
+  }
   document.addEventListener("DOMContentLoaded", check);
-  document.addEventListener("htmx:afterSettle", check);
+  document.addEventListener("htmx:afterSettle", () => { check(); checkWidth(); });
+  window.addEventListener("load", checkWidth);
 })();
 """
 

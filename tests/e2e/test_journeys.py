@@ -302,6 +302,7 @@ def test_journey_4_match_staff_to_xero_employees(journey):
     admin.goto(f"{ORG}/settings/integrations/staff-matching/?outcome=problems")
     admin.go(match_card(page, "Olivia Bennett").get_by_role("link", name="Create in Xero"))
     expect(page.get_by_role("heading", name="Create Olivia Bennett in Xero")).to_be_visible()
+    expect(page.locator(".facts dd").nth(2)).to_have_text("21 Aug 1996")  # not /Date(...)/
     admin.screen("create in xero")
     admin.go(page.get_by_role("button", name="Create in Xero"))
     assert "Olivia Bennett" in admin.message()
