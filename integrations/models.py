@@ -318,6 +318,7 @@ class PayrollPush(OrganizationOwnedModel):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)  # a worker owns it until then
+    lease_owner = models.CharField(max_length=100, blank=True)  # the Celery task id holding the lease
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
 

@@ -3,6 +3,8 @@
 import logging
 
 from celery import shared_task
+from django.db import DatabaseError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from integrations.exceptions import XeroNotConnected, XeroReconnectRequired
 from integrations.governor import GovernorTimeout
@@ -94,9 +96,12 @@ def xero_nightly_sync_task(*, organization) -> None:
 @shared_task(
     name="integrations.payroll_push_execute",
     base=OrganizationTask,
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,  # a killed worker's push is redelivered, and resumes from its items
-    autoretry_for=(XeroUnavailable, GovernorTimeout),
+    # Xero down, our pacing, and our own infrastructure blinking (Redis or PostgreSQL restarting):
+    # retry with backoff; the retry takes its own lease back and resumes from the items.
+    autoretry_for=(XeroUnavailable, GovernorTimeout, RedisConnectionError, DatabaseError),
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,
@@ -104,10 +109,10 @@ def xero_nightly_sync_task(*, organization) -> None:
     soft_time_limit=1500,
     time_limit=1800,
 )
-def payroll_push_execute_task(*, organization, push_id: int) -> None:
+def payroll_push_execute_task(self, *, organization, push_id: int) -> None:
     from integrations.services.payroll import payroll_push_execute
 
-    payroll_push_execute(organization=organization, push_id=push_id)
+    payroll_push_execute(organization=organization, push_id=push_id, owner=self.request.id or "")
 
 
 @shared_task(name="integrations.payroll_push_watchdog")

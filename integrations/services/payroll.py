@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -110,7 +111,7 @@ def payroll_push_request(
     ).first()
     if active is not None:
         return active, False
-    settings = payroll_settings_get(organization=organization)
+    org_settings = payroll_settings_get(organization=organization)
     try:
         with transaction.atomic():
             push = PayrollPush.objects.create(
@@ -120,7 +121,7 @@ def payroll_push_request(
                 calendar_name=calendar.name,
                 period_start=period.start,
                 period_end=period.end,
-                send_as=settings.send_as,
+                send_as=org_settings.send_as,
                 key=uuid.uuid4(),
                 requested_by=actor,
                 retry_of=retry_of,
@@ -187,9 +188,14 @@ class _Context:
     batches: int = 0
 
 
-def _claim(organization: Organization, push_id: int) -> PayrollPush | None:
+def _claim(organization: Organization, push_id: int, owner: str) -> PayrollPush | None:
     """Take the push for this worker (a lease). None when it is finished, parked, or owned by a live
-    worker. A worker killed mid-push leaves a lease that expires; then anyone may resume it."""
+    worker. The same task (a Celery retry after a broker or database error, or the redelivery of a
+    killed worker's message: same task id) takes its own lease back at once; anyone else waits for
+    the lease to lapse, and the watchdog resumes it then.
+
+    Assumption: a message is redelivered only when its worker died or the task ended (Redis'
+    visibility timeout, 1 h, is longer than the task's hard time limit)."""
     now = timezone.now()
     with transaction.atomic():
         push = PayrollPush.objects.select_for_update().get(organization=organization, pk=push_id)
@@ -197,10 +203,14 @@ def _claim(organization: Organization, push_id: int) -> PayrollPush | None:
             return None
         if push.status == PayrollPush.Status.PARKED and push.next_attempt_at and push.next_attempt_at > now:
             return None
-        if push.status == PayrollPush.Status.RUNNING and push.lease_until and push.lease_until > now:
+        held = push.status == PayrollPush.Status.RUNNING and push.lease_until and push.lease_until > now
+        if held and not (owner and push.lease_owner == owner):
             return None
+        if held:  # our own earlier run died: its last POST may still be at Xero for up to a timeout
+            push.last_sign_of_life = push.lease_until - LEASE
         push.status = PayrollPush.Status.RUNNING
         push.lease_until = now + LEASE
+        push.lease_owner = owner
         push.attempts += 1
         push.started_at = push.started_at or now
         push.next_attempt_at = None
@@ -236,12 +246,18 @@ def _progress(push: PayrollPush, step: str) -> None:
 
 
 def payroll_push_execute(
-    *, organization: Organization, push_id: int, sleep: Callable[[float], None] = time.sleep
+    *, organization: Organization, push_id: int, sleep: Callable[[float], None] = time.sleep, owner: str = ""
 ) -> PayrollPush:
-    push = _claim(organization, push_id)
+    push = _claim(organization, push_id, owner)
     if push is None:
         return PayrollPush.objects.get(organization=organization, pk=push_id)
     ctx = _Context(organization=organization, push=push, sleep=sleep)
+    quiet_until = getattr(push, "last_sign_of_life", None)
+    if quiet_until is not None:  # let a POST of the run that died land before reading Xero again
+        wait = (quiet_until - timezone.now()).total_seconds() + settings.XERO_TIMEOUT_SECONDS
+        if wait > 0:
+            _progress(push, "Resuming: letting Xero finish what was already sent")
+            sleep(min(wait, settings.XERO_TIMEOUT_SECONDS))
     try:
         _execute(ctx)
     except PushParked as parked:
@@ -442,7 +458,7 @@ def _send(ctx: _Context, pending: list[PayrollPushItem]) -> bool:
             employee_id__in=[i.xero_employee_id for i in pending],
         )
     }
-    settings = payroll_settings_get(organization=organization)
+    org_settings = payroll_settings_get(organization=organization)
     period = PayPeriod(start=push.period_start, end=push.period_end, payment_date=None)
     for batch in chunk(pending, BATCH_SIZE):
         if ctx.batches >= BATCHES_PER_TURN:
@@ -455,13 +471,13 @@ def _send(ctx: _Context, pending: list[PayrollPushItem]) -> bool:
                 employee_id=item.xero_employee_id,
                 period=period,
                 minutes_by_date=dict(
-                    zip(days(period), _ordinary(item.minutes_by_day, settings), strict=True)
+                    zip(days(period), _ordinary(item.minutes_by_day, org_settings), strict=True)
                 ),
                 earnings_rate_id=rate,
                 status=push.send_as,
                 timesheet_id=item.xero_timesheet_id,
-                overtime_rate_id=settings.overtime_earnings_rate_id or None,
-                overtime_minutes_by_date=_overtime(item, settings, period),
+                overtime_rate_id=org_settings.overtime_earnings_rate_id or None,
+                overtime_minutes_by_date=_overtime(item, org_settings, period),
             )
             item.payload_hash = draft_fingerprint(draft)
             drafts.append(draft)
@@ -478,16 +494,16 @@ def _send(ctx: _Context, pending: list[PayrollPushItem]) -> bool:
     return False
 
 
-def _ordinary(minutes: list[int], settings) -> list[int]:
-    if not settings.overtime_after_minutes or not settings.overtime_earnings_rate_id:
+def _ordinary(minutes: list[int], org_settings) -> list[int]:
+    if not org_settings.overtime_after_minutes or not org_settings.overtime_earnings_rate_id:
         return list(minutes)
-    return [min(m, settings.overtime_after_minutes) for m in minutes]
+    return [min(m, org_settings.overtime_after_minutes) for m in minutes]
 
 
-def _overtime(item: PayrollPushItem, settings, period: PayPeriod):
-    if not settings.overtime_after_minutes or not settings.overtime_earnings_rate_id:
+def _overtime(item: PayrollPushItem, org_settings, period: PayPeriod):
+    if not org_settings.overtime_after_minutes or not org_settings.overtime_earnings_rate_id:
         return None
-    extra = [max(0, m - settings.overtime_after_minutes) for m in item.minutes_by_day]
+    extra = [max(0, m - org_settings.overtime_after_minutes) for m in item.minutes_by_day]
     if not any(extra):
         return None
     return dict(zip(days(period), extra, strict=True))
@@ -505,8 +521,7 @@ def _send_batch(ctx: _Context, batch: list[PayrollPushItem], drafts, key: str) -
     try:
         created = _with_rate_limits(ctx, lambda: xero_call(organization=ctx.organization, call=post))
     except XeroValidationError as exc:
-        _record_rejection(batch, by_employee, exc)
-        return False
+        return _record_rejection(batch, by_employee, exc)
     except XeroUnavailable as exc:
         status = PayrollPushItem.Status.UNKNOWN if exc.outcome_unknown else PayrollPushItem.Status.PENDING
         PayrollPushItem.objects.filter(pk__in=[i.pk for i in batch]).update(status=status)
@@ -550,10 +565,15 @@ def explain_xero_message(message: str) -> str:
     return "Xero rejected this timesheet. Correct it in Xero or Timeclamp, then press Retry failed."
 
 
-def _record_rejection(batch, by_employee, exc: XeroValidationError) -> None:
+def _record_rejection(batch, by_employee, exc: XeroValidationError) -> bool:
     """Xero rejected the batch. Items it named fail with its message; the others go back to pending
-    and are sent again in the next batch (Assumption: Xero saves nothing from a rejected batch)."""
+    and are sent again in the next batch (Assumption: Xero saves nothing from a rejected batch).
+
+    "This timesheet already exists" for an item we meant to create means Xero got it some other way
+    (an earlier attempt whose answer we never saw): the item becomes unknown, and the push re-reads
+    Xero and adopts or updates it. Returns True when that happened."""
     named = set()
+    unknown = False
     with transaction.atomic():
         for entry in exc.items:
             employee_id = str(entry.get("element", {}).get("EmployeeID", ""))
@@ -562,6 +582,10 @@ def _record_rejection(batch, by_employee, exc: XeroValidationError) -> None:
                 continue
             named.add(item.pk)
             message = "; ".join(m for m in entry["messages"] if m)
+            if "already exists" in message.lower() and item.action == "create":
+                item.status, unknown = PayrollPushItem.Status.UNKNOWN, True
+                item.save(update_fields=["status", "updated_at"])
+                continue
             item.status, item.xero_message = PayrollPushItem.Status.FAILED, message[:1000]
             item.explanation = explain_xero_message(message)
             item.save(update_fields=["status", "xero_message", "explanation", "updated_at"])
@@ -574,6 +598,7 @@ def _record_rejection(batch, by_employee, exc: XeroValidationError) -> None:
                 xero_message=exc.message[:1000],
                 explanation=explain_xero_message(exc.message),
             )
+    return unknown
 
 
 def _finish(ctx: _Context) -> None:
