@@ -219,3 +219,24 @@ def test_a_big_push_yields_its_turn_and_resumes_without_reading_again(ready, mon
     gets = [r for r in requests_log() if r.method == "GET" and "Timesheets" in r.path]
     assert len(gets) == 1  # the period was read once; continuations trust their own records
     assert_no_duplicates(period)
+
+
+def test_overtime_minutes_go_to_the_overtime_rate(ready):
+    organization, manager, calendar, period = ready
+    from integrations.models import PayrollSettings, XeroEarningsRate
+
+    overtime = XeroEarningsRate.objects.filter(
+        organization=organization, earnings_type="OVERTIMEEARNINGS"
+    ).first()
+    PayrollSettings.objects.update_or_create(
+        organization=organization,
+        defaults={"overtime_after_minutes": 7 * 60, "overtime_earnings_rate_id": overtime.earnings_rate_id},
+    )
+    push = run(organization, request_push(organization, manager, calendar, period))
+    assert push.status == PayrollPush.Status.SUCCEEDED
+    sheet = SandboxTimesheet.objects.filter(start_date=period.start).first()
+    rates = {line["EarningsRateID"] for line in sheet.lines}
+    assert overtime.earnings_rate_id in rates  # 8 h shifts: 1 h a day on the overtime line
+    total = sum(sum(line["NumberOfUnits"]) for line in sheet.lines)
+    item = PayrollPushItem.objects.get(push=push, xero_timesheet_id=str(sheet.timesheet_id))
+    assert round(total, 2) == round(item.total_minutes / 60, 2)  # the split keeps the total
