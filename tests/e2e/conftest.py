@@ -130,11 +130,27 @@ def _xero_settings(url: str) -> dict:
     }
 
 
+def _share_in_memory_databases(live_server) -> None:
+    """On SQLite the test databases live in memory, and the live server's request threads must use
+    the test thread's connections (pytest-django passes them as connections_override). pytest-django
+    only finds them if the test databases existed when the session's live server started, which is
+    not so when a journey is the session's first database test: then add them now. (The server reads
+    that dict for every request.) Those connection objects are the ones the worker thread and the
+    journeys' own queries use too: one connection per in-memory database, so no SQLite shared-cache
+    table lock ever stands between the browser's requests, the worker and the test."""
+    override = live_server.thread.connections_override
+    for conn in connections.all():
+        if conn.vendor == "sqlite" and conn.is_in_memory_db() and conn.alias not in override:
+            conn.inc_thread_sharing()  # pytest-django's LiveServer.stop() decrements it
+            override[conn.alias] = conn
+
+
 @pytest.fixture(scope="package")
-def e2e_server(live_server):
+def e2e_server(django_db_setup, django_db_blocker, live_server):
     """The live server plus the settings it needs, for the whole e2e package (one live server for the
     session, as pytest-django makes it; settings are read per request, so overriding them here, before
     the first page, is in time)."""
+    _share_in_memory_databases(live_server)
     override = override_settings(
         **_xero_settings(live_server.url),
         SECURE_SSL_REDIRECT=False,
@@ -154,15 +170,35 @@ def e2e_server(live_server):
 
 
 _worker_db_closed = threading.Event()
+_task_failures: list[str] = []  # a task that raised in the worker fails the journey that queued it
 
 
 @pytest.fixture(scope="package")
 def celery_worker(e2e_server):
     """A real worker thread on the in-memory broker, consuming both queues (tasks named
-    ``integrations.*`` are routed to ``xero``)."""
+    ``integrations.*`` are routed to ``xero``).
+
+    On SQLite the test databases live in memory and the live server's threads share the test
+    thread's connections (see ``_share_in_memory_databases``). The worker thread shares them too: a
+    connection of its own would meet SQLite's shared-cache table locks ("database table is locked")
+    whenever a page reads a table the worker is writing. PostgreSQL (CI) gives every thread its own
+    connection, as in production."""
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_failure, task_prerun
 
     from timeclamp.celery import app
+
+    shared = dict(e2e_server.thread.connections_override)  # empty on PostgreSQL
+
+    def share_connections(**_kwargs):
+        for alias, conn in shared.items():
+            connections[alias] = conn
+
+    def record_failure(sender=None, exception=None, **_kwargs):
+        _task_failures.append(f"{getattr(sender, 'name', sender)}: {exception!r}")
+
+    task_prerun.connect(share_connections, weak=False)
+    task_failure.connect(record_failure, weak=False)
 
     keys = ("broker_url", "task_always_eager", "broker_transport_options", "worker_hijack_root_logger")
     saved = {key: app.conf[key] for key in keys}
@@ -199,6 +235,8 @@ def celery_worker(e2e_server):
         _worker_db_closed.clear()
         close_worker_db.delay()
         _worker_db_closed.wait(10)
+    task_prerun.disconnect(share_connections)
+    task_failure.disconnect(record_failure)
     app.conf.update(saved)
     reset_producers()
 
@@ -391,10 +429,16 @@ def journey(request, e2e_server, celery_worker, settings, tmp_path, monkeypatch,
     gets a fresh file; the worker must be idle before the database is flushed."""
     from integrations.services import xero_factory
 
+    for alias, conn in e2e_server.thread.connections_override.items():
+        connections[alias] = conn  # the test's own queries on the shared in-memory connection too
     settings.RATE_GOVERNOR_PATH = tmp_path / "governor.sqlite3"
     monkeypatch.setattr(xero_factory, "_governor", None)
     slug = re.sub(r"^test_", "", request.node.originalname)
+    _task_failures.clear()
     j = Journey(slug, e2e_server.url, new_context)
     yield j
     wait_for_worker_idle()
+    failures, _task_failures[:] = list(_task_failures), []
+    for failure in failures:
+        j.problem(f"a Celery task failed in the worker: {failure}")
     j.assert_clean()

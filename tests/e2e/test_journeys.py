@@ -92,6 +92,9 @@ def test_journey_1_sign_up_and_add_staff(journey):
 
     visitor.go(page.get_by_role("link", name="Import from CSV"))
     visitor.screen("import staff")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the template").click()
+    assert download.value.suggested_filename.endswith(".csv")
     page.get_by_label("CSV file").set_input_files(
         files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": STAFF_CSV}]
     )
@@ -337,13 +340,18 @@ def open_payroll(person) -> None:
     person.go(main.get_by_role("link", name="$Payroll"))
 
 
+def choose(person, field: str, **option) -> None:
+    """Pick in a select that submits its form on change (data-autosubmit)."""
+    with person.page.expect_navigation():
+        person.page.get_by_label(field).select_option(**option)
+    person.page.wait_for_load_state()
+
+
 def pick_period(person, start: datetime.date, end: datetime.date) -> None:
     page = person.page
-    calendar = page.get_by_label("Payroll calendar")
-    assert calendar.locator("option:checked").inner_text() == "Weekly"
-    with page.expect_navigation():  # data-autosubmit
-        page.get_by_label("Pay period").select_option(f"{start.isoformat()}_{end.isoformat()}")
-    page.wait_for_load_state()
+    if page.get_by_label("Payroll calendar").locator("option:checked").inner_text() != "Weekly":
+        choose(person, "Payroll calendar", label="Weekly")
+    choose(person, "Pay period", value=f"{start.isoformat()}_{end.isoformat()}")
 
 
 def share_to_payroll(person) -> None:
@@ -358,6 +366,10 @@ def wait_for_push_to_finish(person) -> None:
     page = person.page
     page.locator("#push-progress:not([hx-get])").wait_for(timeout=30_000)
     page.wait_for_load_state()
+
+
+def preview_row(page, name: str):
+    return page.locator("tr").filter(has=page.get_by_role("rowheader", name=name, exact=True))
 
 
 def result_row(page, name: str):
@@ -397,6 +409,10 @@ def test_journey_5_send_a_pay_period_to_xero(journey, settings):
     page = manager.page
     manager.login(MANAGER)
     open_payroll(manager)
+    # The calendars come from Xero; the fortnightly one pays three people.
+    choose(manager, "Payroll calendar", label="Fortnightly")
+    expect(preview_row(page, "Ethan Brown")).to_contain_text("Paid on the Weekly calendar")
+    expect(preview_row(page, "Hamish Campbell")).not_to_contain_text("Blocked")
     pick_period(manager, start, end)
     expect(page.get_by_role("rowheader", name="Ethan Brown")).to_be_visible()
     stats = page.locator(".stats").inner_text()
