@@ -39,7 +39,10 @@ test: $(STAMP)
 	@# DEBUG on so that every app is installed (the Xero sandbox too) and no secret key is needed.
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "makemigrations --check failed: missing migrations (run manage.py makemigrations) or the error above"; exit 1; }
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	@# The browser journeys run in their own session: they override settings and the Celery app for
+	@# the whole session (live server URLs, an in-memory broker), which must not leak into the rest.
+	$(VENV)/bin/pytest --ignore=tests/e2e
+	$(VENV)/bin/pytest tests/e2e
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

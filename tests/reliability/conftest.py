@@ -200,14 +200,31 @@ def start_worker(worker_env, tmp_path) -> Iterator[Callable[..., Worker]]:
 @pytest.fixture
 def broker():
     """This process publishes to the real broker (not eagerly) for the test; yields the Celery app."""
+    from django.conf import settings
+
     from timeclamp.celery import app
+
+    def reset_producers():  # drop cached connections to another broker
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        if "amqp" in app.__dict__:
+            app.amqp._producer_pool = None
 
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
+    foreign = app.conf.broker_url != settings.CELERY_BROKER_URL  # e.g. left by the e2e worker (memory://)
+    if foreign:
+        saved_url = app.conf.broker_url
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+        reset_producers()
     try:
         yield app
     finally:
         app.conf.task_always_eager = eager
+        if foreign:
+            app.conf.broker_url = saved_url
+            reset_producers()
 
 
 def unacked_task(app, *, task: str, kwargs: dict) -> str | None:
