@@ -156,11 +156,16 @@ def e2e_server(django_db_setup, django_db_blocker, live_server):
         SECURE_SSL_REDIRECT=False,
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,
+        # A real worker thread on an in-memory broker (see ``celery_worker``). Celery reads Django's
+        # settings lazily, so this override is all it takes, and ends with the e2e package: the app's
+        # own configuration is never written to, so nothing leaks into the rest of the session.
         CELERY_TASK_ALWAYS_EAGER=False,
-        # The rate governor: a per-test SQLite file (see ``journey``), never Redis state left by other
-        # runs; the governor takes Redis from either setting.
-        REDIS_URL="",
         CELERY_BROKER_URL="memory://",
+        CELERY_BROKER_TRANSPORT_OPTIONS={"polling_interval": 0.05},
+        CELERY_WORKER_HIJACK_ROOT_LOGGER=False,
+        # The rate governor: a per-test SQLite file (see ``journey``), never Redis state left by other
+        # runs; the governor takes Redis from REDIS_URL or a redis:// broker.
+        REDIS_URL="",
     )
     override.enable()
     try:
@@ -200,9 +205,6 @@ def celery_worker(e2e_server):
     task_prerun.connect(share_connections, weak=False)
     task_failure.connect(record_failure, weak=False)
 
-    keys = ("broker_url", "task_always_eager", "broker_transport_options", "worker_hijack_root_logger")
-    saved = {key: app.conf[key] for key in keys}
-
     @app.task(name="e2e.close_worker_db", shared=False)
     def close_worker_db():  # the worker thread's own connections (PostgreSQL would keep them open)
         connections.close_all()
@@ -215,13 +217,7 @@ def celery_worker(e2e_server):
         if "amqp" in app.__dict__:
             app.amqp._producer_pool = None
 
-    app.conf.update(
-        broker_url="memory://",
-        task_always_eager=False,
-        broker_transport_options={"polling_interval": 0.05},
-        worker_hijack_root_logger=False,
-    )
-    reset_producers()
+    reset_producers()  # the broker comes from e2e_server's settings: memory://
     with start_worker(
         app,
         pool="solo",
@@ -237,7 +233,6 @@ def celery_worker(e2e_server):
         _worker_db_closed.wait(10)
     task_prerun.disconnect(share_connections)
     task_failure.disconnect(record_failure)
-    app.conf.update(saved)
     reset_producers()
 
 
