@@ -13,7 +13,6 @@ class OrganizationTask(DjangoTask):
     abstract = True
     typing = False  # callers pass organization_id; the body receives organization
 
-
     def __call__(self, *args, organization_id: int, **kwargs):
         from staff.models import Organization
 
