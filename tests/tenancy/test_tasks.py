@@ -43,3 +43,30 @@ def test_task_for_an_inactive_or_missing_organisation_does_nothing():
 def test_a_task_without_an_organisation_id_is_refused():
     with pytest.raises(TypeError, match="organization_id"):
         staff_names_task.apply(kwargs={}).get()
+
+
+@shared_task(name="tests.fails_once", base=OrganizationTask, bind=True, max_retries=1)
+def fails_once_task(self, *, organization) -> str:
+    if not self.request.retries:
+        raise self.retry(countdown=0)
+    return organization.slug
+
+
+@pytest.mark.django_db
+def test_a_retry_sends_the_organisation_id_not_the_object(monkeypatch):
+    """Task.__call__ records the kwargs the body got (the Organization object); a retry built from them
+    could not be serialised to the broker. OrganizationTask.retry sends the id instead."""
+    from celery.app.task import Task
+    from celery.exceptions import Retry
+
+    org = OrganizationFactory()
+    sent = []
+
+    def recording_retry(self, args=None, kwargs=None, *more, **options):
+        sent.append(kwargs)
+        raise Retry("recorded")
+
+    monkeypatch.setattr(Task, "retry", recording_retry)
+    with pytest.raises(Retry):
+        fails_once_task.apply(kwargs={"organization_id": org.pk}).get()
+    assert sent == [{"organization_id": org.pk}]

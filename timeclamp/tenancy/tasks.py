@@ -22,3 +22,12 @@ class OrganizationTask(DjangoTask):
             return None  # deleted or deactivated since it was queued: nothing to do
         with organization_scope(organization):
             return super().__call__(*args, organization=organization, **kwargs)
+
+    def retry(self, args=None, kwargs=None, *more, **options):
+        """Retries (including autoretry_for) re-send the message's own arguments: the organisation's id,
+        never the Organization object the body received (Task.__call__ records the call's kwargs)."""
+        kwargs = dict(self.request.kwargs or {} if kwargs is None else kwargs)
+        organization = kwargs.pop("organization", None)
+        if organization is not None:
+            kwargs.setdefault("organization_id", organization.pk)
+        return super().retry(args, kwargs, *more, **options)
