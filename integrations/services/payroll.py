@@ -38,7 +38,13 @@ from integrations.models import (
 )
 from integrations.periods import PayPeriod, days, is_pay_period
 from integrations.services.connections import xero_call, xero_connection_get
-from integrations.services.payroll_preview import BLOCKED, SKIP, payroll_preview, read_xero_timesheets
+from integrations.services.payroll_preview import (
+    BLOCKED,
+    SKIP,
+    payroll_preview,
+    read_xero_timesheets,
+    timesheet_hours_by_day,
+)
 from integrations.services.payroll_setup import payroll_settings_get
 from integrations.services.xero_factory import rate_governor
 from integrations.xero import XeroRateLimited, XeroUnavailable, XeroValidationError
@@ -407,11 +413,8 @@ def _create_items(ctx: _Context, existing: dict[str, Timesheet]) -> None:
 
 
 def _drafts_equal(ours: list[int], theirs: Timesheet) -> bool:
-    totals = [0] * len(ours)
-    for line in theirs.lines:
-        for i, units in enumerate(line.units[: len(totals)]):
-            totals[i] += units
-    return [round(t, 2) for t in totals] == [round(h, 2) for h in hours_per_day(ours)]
+    xero = timesheet_hours_by_day(theirs, len(ours))
+    return [round(t, 2) for t in xero] == [round(h, 2) for h in hours_per_day(ours)]
 
 
 def _reconcile(ctx: _Context, existing: dict[str, Timesheet]) -> None:

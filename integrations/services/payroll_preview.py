@@ -23,6 +23,15 @@ from timesheets.models import TimeEntry
 CREATE, UPDATE, SKIP, BLOCKED = "create", "update", "skip", "blocked"
 
 
+def timesheet_hours_by_day(sheet: Timesheet, days: int) -> list[Decimal]:
+    """Hours per day of a Xero timesheet, all earnings lines added up."""
+    totals = [Decimal(0)] * days
+    for line in sheet.lines:
+        for i, units in enumerate(line.units[:days]):
+            totals[i] += units
+    return totals
+
+
 @dataclass
 class PreviewRow:
     staff_member: StaffMember
@@ -52,11 +61,7 @@ class PreviewRow:
     def xero_hours_by_day(self) -> list[Decimal] | None:
         if self.xero_timesheet is None:
             return None
-        totals = [Decimal(0)] * len(self.minutes_by_day)
-        for line in self.xero_timesheet.lines:
-            for i, units in enumerate(line.units[: len(totals)]):
-                totals[i] += units
-        return totals
+        return timesheet_hours_by_day(self.xero_timesheet, len(self.minutes_by_day))
 
     @property
     def differs_from_xero(self) -> bool:
