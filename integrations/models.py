@@ -320,6 +320,9 @@ class PayrollPush(OrganizationOwnedModel):
     lease_until = models.DateTimeField(null=True, blank=True)  # a worker owns it until then
     lease_owner = models.CharField(max_length=100, blank=True)  # the Celery task id holding the lease
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Transactional outbox: the push is committed first, then queued; when the broker refused it, this
+    # stays True and the watchdog queues it on its next run (every minute).
+    needs_queueing = models.BooleanField(default=False)
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:

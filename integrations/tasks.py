@@ -3,14 +3,13 @@
 import logging
 
 from celery import shared_task
-from django.db import DatabaseError
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from integrations.exceptions import XeroNotConnected, XeroReconnectRequired
 from integrations.governor import GovernorTimeout
 from integrations.models import XeroConnection
 from integrations.services import connections
 from integrations.xero import XeroUnavailable
+from timeclamp.outages import INFRASTRUCTURE_ERRORS
 from timeclamp.tenancy import unscoped
 from timeclamp.tenancy.tasks import OrganizationTask
 
@@ -99,9 +98,10 @@ def xero_nightly_sync_task(*, organization) -> None:
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,  # a killed worker's push is redelivered, and resumes from its items
-    # Xero down, our pacing, and our own infrastructure blinking (Redis or PostgreSQL restarting):
-    # retry with backoff; the retry takes its own lease back and resumes from the items.
-    autoretry_for=(XeroUnavailable, GovernorTimeout, RedisConnectionError, DatabaseError),
+    # Xero down, our pacing, and an outage of our own Redis or PostgreSQL longer than the push rides
+    # out in place (timeclamp.outages): retry with backoff; the retry takes its own lease back and
+    # resumes from the items.
+    autoretry_for=(XeroUnavailable, GovernorTimeout, *INFRASTRUCTURE_ERRORS),
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,
@@ -120,11 +120,9 @@ def payroll_push_watchdog_task() -> int:
     """Beat, every minute: resume parked pushes whose time has come, pending pushes whose message was
     lost, and running pushes whose worker died (lease expired). Resuming is safe: the push re-reads
     Xero and sends only what is missing."""
-    from integrations.services.payroll import payroll_pushes_due
+    from integrations.services.payroll import payroll_push_enqueue, payroll_pushes_due
 
     due = payroll_pushes_due()
     for organization_id, push_id in due:
-        payroll_push_execute_task.apply_async(
-            kwargs={"organization_id": organization_id, "push_id": push_id}, queue="xero"
-        )
+        payroll_push_enqueue(organization_id=organization_id, push_id=push_id)
     return len(due)

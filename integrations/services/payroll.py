@@ -52,6 +52,8 @@ from integrations.xero.types import Timesheet
 from staff.models import Organization, User
 from staff.services import audit_record
 from timeclamp.exceptions import ApplicationError
+from timeclamp.outages import outlast_outages
+from timesheets.services import time_entries_mark_pushed
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +143,9 @@ def payroll_push_request(
                 summary=f"{calendar.name}: {period.start:%-d %b} – {period.end:%-d %b %Y}",
                 data={"retry_of": retry_of.pk if retry_of else None},
             )
-            transaction.on_commit(lambda: _enqueue(organization, push))
+            transaction.on_commit(
+                lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk)
+            )
     except IntegrityError:
         push = PayrollPush.objects.get(
             organization=organization,
@@ -172,17 +176,23 @@ def payroll_push_retry_failed(*, organization: Organization, actor: User, push: 
     return new
 
 
-def _enqueue(organization: Organization, push: PayrollPush) -> None:
-    """Queue the push for a worker. If the broker is down, the push is saved as pending and the
-    watchdog queues it when the broker is back: the user is never shown an error for it."""
+def payroll_push_enqueue(*, organization_id: int, push_id: int) -> None:
+    """Queue the push for a worker. If the broker is down, the push stays pending, marked
+    ``needs_queueing`` (committed, so nothing is lost): the watchdog queues it on its first run once
+    the broker is back. The user is never shown an error for it."""
     from integrations.tasks import payroll_push_execute_task
 
+    # By primary key, from a tenant scope or from the watchdog (which has none): the row is ours.
+    row = PayrollPush.all_organizations.filter(pk=push_id, needs_queueing=True)
     try:
         payroll_push_execute_task.apply_async(
-            kwargs={"organization_id": organization.pk, "push_id": push.pk}, queue="xero"
+            kwargs={"organization_id": organization_id, "push_id": push_id}, queue="xero"
         )
     except Exception:  # kombu's OperationalError and friends: any broker failure
-        logger.warning("Broker unavailable: push %s stays pending for the watchdog", push.pk, exc_info=True)
+        logger.warning("Broker unavailable: push %s waits for the watchdog", push_id, exc_info=True)
+        PayrollPush.all_organizations.filter(pk=push_id).update(needs_queueing=True)
+    else:
+        row.update(needs_queueing=False)  # queued at last: the watchdog need not queue it again
 
 
 # --- execute --------------------------------------------------------------------------------------
@@ -220,6 +230,7 @@ def _claim(organization: Organization, push_id: int, owner: str) -> PayrollPush 
         push.attempts += 1
         push.started_at = push.started_at or now
         push.next_attempt_at = None
+        push.needs_queueing = False
         push.save()
     return push
 
@@ -265,7 +276,7 @@ def payroll_push_execute(
             _progress(push, "Resuming: letting Xero finish what was already sent")
             sleep(min(wait, settings.XERO_TIMEOUT_SECONDS))
     try:
-        _execute(ctx)
+        outlast_outages(lambda: _execute(ctx), sleep=sleep)  # resumable: it carries on from the items
     except PushParked as parked:
         push.next_attempt_at = timezone.now() + datetime.timedelta(seconds=parked.retry_after)
         resume_at = timezone.localtime(push.next_attempt_at, organization.tzinfo)
@@ -288,7 +299,7 @@ def payroll_push_execute(
         )
     except PushYield:
         _stop(ctx, PayrollPush.Status.PENDING, step="Sending timesheets", action="", error="")
-        transaction.on_commit(lambda: _enqueue(organization, push))
+        transaction.on_commit(lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk))
         return push
     except XeroUnavailable:
         _stop(
@@ -299,7 +310,7 @@ def payroll_push_execute(
             error="Xero is not answering; trying again shortly.",
         )
         raise  # the task retries with backoff; the next run resumes from the items
-    _finish(ctx)
+    outlast_outages(lambda: _finish(ctx), sleep=sleep)
     return push
 
 
@@ -604,6 +615,7 @@ def _record_rejection(batch, by_employee, exc: XeroValidationError) -> bool:
     return unknown
 
 
+@transaction.atomic  # all or nothing, so a database blink mid-way can run it again
 def _finish(ctx: _Context) -> None:
     push, organization = ctx.push, ctx.organization
     _progress(push, "Done")
@@ -615,7 +627,13 @@ def _finish(ctx: _Context) -> None:
             push=push, status__in=[PayrollPushItem.Status.SENT, PayrollPushItem.Status.UPDATED]
         ).values_list("staff_member_id", flat=True)
     )
-    _mark_entries_pushed(organization, sent_staff, push)
+    time_entries_mark_pushed(
+        organization=organization,
+        staff_member_ids=sent_staff,
+        start=push.period_start,
+        end=push.period_end,
+        at=push.finished_at,
+    )
     audit_record(
         organization=organization,
         actor=None,
@@ -627,24 +645,11 @@ def _finish(ctx: _Context) -> None:
     )
 
 
-def _mark_entries_pushed(organization: Organization, staff_ids: list[int], push: PayrollPush) -> None:
-    try:
-        from timesheets.services import time_entries_mark_pushed
-    except ImportError:  # pragma: no cover - until the timesheets lock lands
-        return
-    time_entries_mark_pushed(
-        organization=organization,
-        staff_member_ids=staff_ids,
-        start=push.period_start,
-        end=push.period_end,
-        at=push.finished_at,
-    )
-
-
 # --- watchdog -------------------------------------------------------------------------------------
 def payroll_pushes_due() -> list[tuple[int, int]]:
     """(organization_id, push_id) of pushes a worker should pick up: parked ones whose time has come,
-    pending ones nobody took (a broker that lost the message), running ones whose lease expired
+    pending ones that could not be queued (the broker was down), pending ones nobody took (a broker
+    that lost the message, a web process that died before queueing), running ones whose lease expired
     (a worker killed mid-push)."""
     from timeclamp.tenancy import unscoped
 
@@ -652,6 +657,7 @@ def payroll_pushes_due() -> list[tuple[int, int]]:
     with unscoped():
         due = PayrollPush.all_organizations.filter(
             Q(status="parked", next_attempt_at__lte=now)
+            | Q(status="pending", needs_queueing=True)
             | Q(status="pending", updated_at__lte=now - datetime.timedelta(minutes=2))
             | Q(status="running", lease_until__lt=now)
         ).values_list("organization_id", "pk")

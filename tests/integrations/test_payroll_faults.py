@@ -240,3 +240,57 @@ def test_overtime_minutes_go_to_the_overtime_rate(ready):
     total = sum(sum(line["NumberOfUnits"]) for line in sheet.lines)
     item = PayrollPushItem.objects.get(push=push, xero_timesheet_id=str(sheet.timesheet_id))
     assert round(total, 2) == round(item.total_minutes / 60, 2)  # the split keeps the total
+
+
+def test_a_redis_blink_mid_push_is_ridden_out_in_place(ready, monkeypatch):
+    """F4/F6 in process: the rate governor's Redis (or the database) drops once during the push; the
+    push waits and carries on in the same run, without the watchdog and without a duplicate."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    organization, manager, calendar, period = ready
+    real_send_batch = payroll_service._send_batch
+    blinks = []
+
+    def send_batch_after_a_blink(ctx, batch, drafts, key):
+        if not blinks:
+            blinks.append(key)
+            raise RedisConnectionError("Connection closed by server.")
+        return real_send_batch(ctx, batch, drafts, key)
+
+    monkeypatch.setattr(payroll_service, "_send_batch", send_batch_after_a_blink)
+    waits = []
+    push = payroll_push_execute(
+        organization=organization,
+        push_id=request_push(organization, manager, calendar, period).pk,
+        sleep=waits.append,
+    )
+    assert blinks
+    assert push.status == PayrollPush.Status.SUCCEEDED
+    assert waits and waits[0] >= 0.5  # it waited for the restart, once
+    assert_no_duplicates(period)
+
+
+def test_broker_down_at_submit_is_queued_by_the_next_watchdog_run(ready, monkeypatch):
+    """F5: the push is committed even when the broker refuses it; the watchdog's next run (not two
+    minutes later) queues it, and only once."""
+    from integrations.tasks import payroll_push_execute_task
+
+    organization, manager, calendar, period = ready
+    published = []
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(payroll_push_execute_task, "apply_async", broker_down)
+    push = request_push(organization, manager, calendar, period)
+    payroll_service.payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk)  # on commit
+    push.refresh_from_db()
+    assert push.status == PayrollPush.Status.PENDING and push.needs_queueing
+    assert (organization.pk, push.pk) in payroll_pushes_due()
+
+    monkeypatch.setattr(payroll_push_execute_task, "apply_async", lambda **kw: published.append(kw))
+    payroll_service.payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk)  # the watchdog
+    push.refresh_from_db()
+    assert not push.needs_queueing
+    assert (organization.pk, push.pk) not in payroll_pushes_due()  # queued: not again next minute
+    assert published == [{"kwargs": {"organization_id": organization.pk, "push_id": push.pk}, "queue": "xero"}]

@@ -76,9 +76,9 @@ def test_f4_redis_restarted_twice_with_pushes_queued(
     worker_env.update(REDIS_URL=private_redis.url, CELERY_BROKER_URL=private_redis.url)
     monkeypatch.setattr(
         payroll_service,
-        "_enqueue",
-        lambda organization, push: publish(
-            private_redis.url, EXECUTE, {"organization_id": organization.pk, "push_id": push.pk}
+        "payroll_push_enqueue",
+        lambda *, organization_id, push_id: publish(
+            private_redis.url, EXECUTE, {"organization_id": organization_id, "push_id": push_id}
         ),
     )
     orgs = [build_connected_org(name=f"F4 {i:02d}", staff=STAFF) for i in range(ORGS)]
