@@ -31,6 +31,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).parent / "celery"
 LOOPBACK = "127.0.0.1"
 
+# The notes' sizes (F1 x10, F2 x5 with 50 queued, F3 x5, F4 200 tasks, F5 50 submits) with
+# RELIABILITY_FULL=1; CI runs each scenario once at a small size to stay within its time.
+FULL = os.environ.get("RELIABILITY_FULL") == "1"
+
+
+def scale(ci: int, full: int) -> int:
+    return full if FULL else ci
+
 
 def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1, what: str = ""):
     """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout`` s."""
@@ -225,6 +233,15 @@ def broker():
         if foreign:
             app.conf.broker_url = saved_url
             reset_producers()
+
+
+def publish(url: str, name: str, kwargs: dict | None = None) -> None:
+    """Send a task to the broker at ``url`` (a private Redis; this process's broker setting is left
+    alone), as beat or the web process would."""
+    from timeclamp.celery import app
+
+    with app.connection_for_write(url) as conn:
+        app.send_task(name, kwargs=kwargs or {}, queue="xero", connection=conn)
 
 
 def unacked_task(app, *, task: str, kwargs: dict) -> str | None:
