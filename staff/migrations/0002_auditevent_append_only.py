@@ -1,0 +1,43 @@
+"""The audit table is append-only in the database itself, not only in the model: on PostgreSQL a
+trigger refuses every UPDATE and DELETE, whoever runs it (the app's role, a shell, a superuser), with
+one exception: Django's ON DELETE SET NULL when the actor's user account is deleted, which may clear
+``actor_id`` and nothing else. TRUNCATE (test database flushes) fires no row trigger.
+
+SQLite (the embedded demo) keeps the model-level guard only: its test flush deletes row by row."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION staff_auditevent_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.actor_id IS NULL
+       AND (to_jsonb(NEW) - 'actor_id') = (to_jsonb(OLD) - 'actor_id') THEN
+        RETURN NEW;  -- the actor's account was deleted (ON DELETE SET NULL)
+    END IF;
+    RAISE EXCEPTION 'staff_auditevent is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER staff_auditevent_append_only BEFORE UPDATE OR DELETE ON staff_auditevent
+    FOR EACH ROW EXECUTE FUNCTION staff_auditevent_append_only();
+"""
+DROP = """
+DROP TRIGGER IF EXISTS staff_auditevent_append_only ON staff_auditevent;
+DROP FUNCTION IF EXISTS staff_auditevent_append_only();
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE, params=None)  # the % is PL/pgSQL's, not a placeholder
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("staff", "0001_initial")]
+
+    operations = [migrations.RunPython(forwards, backwards)]
