@@ -170,7 +170,8 @@ def submit_push(session, base: str, org, period) -> tuple[int, float]:
     response = session.post(
         f"{base}/o/{org.organization.slug}/timesheets/payroll/push/",
         data={
-            "csrfmiddlewaretoken": session.cookies.get("csrftoken", ""),
+            "csrfmiddlewaretoken": session.cookies.get("csrftoken")
+            or session.cookies.get("__Host-csrftoken", ""),
             "calendar": org.calendar.calendar_id,
             "period": f"{period.start.isoformat()}_{period.end.isoformat()}",
         },

@@ -1,6 +1,7 @@
 """Login rate limiting, password hashing, session hygiene, open redirects."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 from django.urls import reverse
@@ -47,9 +48,9 @@ def test_logout_invalidates_the_old_session(client):
     user = UserFactory()
     membership = MembershipFactory(user=user)
     client.force_login(user)
-    old_cookie = client.cookies["sessionid"].value
+    old_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     client.post(reverse("logout"))
-    client.cookies["sessionid"] = old_cookie
+    client.cookies[settings.SESSION_COOKIE_NAME] = old_cookie
     response = client.get(f"/o/{membership.organization.slug}/timesheets/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
@@ -76,7 +77,7 @@ def test_login_never_redirects_off_site(client, next_url):
 def test_session_cookie_flags(client):
     user = UserFactory(email="cookie@example.com")
     response = client.post(reverse("login"), {"username": user.email, "password": PASSWORD}, secure=True)
-    cookie = response.cookies["sessionid"]
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["secure"]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"

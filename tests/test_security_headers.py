@@ -69,8 +69,10 @@ def test_health_probe_carries_the_same_headers(client, production_like):
 def test_csrf_cookie_is_secure_and_lax(client, production_like):
     response = client.get(reverse("login"), secure=True)
 
-    cookie = response.cookies["csrftoken"]
+    cookie = response.cookies["__Host-csrftoken"]  # __Host-: Secure, Path=/, no Domain, or refused
     assert cookie["secure"]
+    assert cookie["path"] == "/"
+    assert not cookie["domain"]
     assert cookie["samesite"] == "Lax"
 
 
@@ -81,11 +83,13 @@ def test_session_cookie_is_secure_httponly_and_lax_after_login(client, productio
     response = client.post(reverse("login"), {"username": user.email, "password": PASSWORD}, secure=True)
 
     assert response.status_code == 302
-    session = response.cookies["sessionid"]
+    session = response.cookies["__Host-sessionid"]
     assert session["secure"]
+    assert session["path"] == "/"
+    assert not session["domain"]
     assert session["httponly"]
     assert session["samesite"] == "Lax"
-    csrf = response.cookies["csrftoken"]  # rotated at login
+    csrf = response.cookies["__Host-csrftoken"]  # rotated at login
     assert csrf["secure"]
     assert csrf["samesite"] == "Lax"
 
@@ -101,6 +105,8 @@ def test_debug_off_defaults_are_the_production_ones():
     assert project.CSRF_COOKIE_SECURE
     assert project.SESSION_COOKIE_HTTPONLY
     assert project.SESSION_COOKIE_SAMESITE == "Lax"
+    assert project.SESSION_COOKIE_NAME == "__Host-sessionid"
+    assert project.CSRF_COOKIE_NAME == "__Host-csrftoken"
     assert project.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
 
 

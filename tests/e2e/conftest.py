@@ -156,6 +156,8 @@ def e2e_server(django_db_setup, django_db_blocker, live_server):
         SECURE_SSL_REDIRECT=False,
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,
+        SESSION_COOKIE_NAME="sessionid",  # a __Host- cookie must be Secure: plain names over HTTP
+        CSRF_COOKIE_NAME="csrftoken",
         # A real worker thread on an in-memory broker (see ``celery_worker``). Celery reads Django's
         # settings lazily, so this override is all it takes, and ends with the e2e package: the app's
         # own configuration is never written to, so nothing leaks into the rest of the session.

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,9 +239,12 @@ def broker():
 def publish(url: str, name: str, kwargs: dict | None = None) -> None:
     """Send a task to the broker at ``url`` (a private Redis; this process's broker setting is left
     alone), as beat or the web process would."""
+    from celery.exceptions import AlwaysEagerIgnored
+
     from timeclamp.celery import app
 
-    with app.connection_for_write(url) as conn:
+    with app.connection_for_write(url) as conn, warnings.catch_warnings():
+        warnings.simplefilter("ignore", AlwaysEagerIgnored)  # send_task always publishes: as meant
         app.send_task(name, kwargs=kwargs or {}, queue="xero", connection=conn)
 
 
