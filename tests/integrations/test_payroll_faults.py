@@ -294,3 +294,22 @@ def test_broker_down_at_submit_is_queued_by_the_next_watchdog_run(ready, monkeyp
     assert not push.needs_queueing
     assert (organization.pk, push.pk) not in payroll_pushes_due()  # queued: not again next minute
     assert published == [{"kwargs": {"organization_id": organization.pk, "push_id": push.pk}, "queue": "xero"}]
+
+
+def test_daily_limit_parks_in_the_database_not_in_a_delayed_celery_message(ready, monkeypatch, settings):
+    """F8: the daily limit (Retry-After 7,200 s) parks the push in the database for the watchdog; the
+    task itself schedules nothing (no ETA/countdown message that Redis would redeliver after its
+    visibility timeout), and no retry of any push task waits longer than that timeout."""
+    from integrations.tasks import payroll_push_execute_task
+
+    organization, manager, calendar, period = ready
+    add_fault("429-day", count=1, path_contains="Timesheets", method="POST", retry_after=7200)
+    published = []
+    monkeypatch.setattr(payroll_push_execute_task, "apply_async", lambda *a, **kw: published.append(kw))
+    push = request_push(organization, manager, calendar, period)
+    payroll_push_execute_task.apply(kwargs={"organization_id": organization.pk, "push_id": push.pk}).get()
+    push.refresh_from_db()
+    assert push.status == PayrollPush.Status.PARKED
+    assert published == []  # nothing queued for later: the watchdog resumes it at next_attempt_at
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    assert payroll_push_execute_task.retry_backoff_max < visibility
