@@ -5,6 +5,8 @@ import logging
 import time
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -96,10 +98,13 @@ def _pop_state(request: HttpRequest, state: str) -> dict | None:
     return match
 
 
+@login_not_required  # the method is checked first; then a signed-out browser is sent to sign in
 @never_cache
 @require_GET
 def xero_callback(request: HttpRequest) -> HttpResponse:
     """Xero redirects here (one global, exactly registered URL). The state names the organisation."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
     if len(request.GET) > 10 or len(request.META.get("QUERY_STRING", "")) > 8 * MAX_PARAM_LENGTH:
         return HttpResponseBadRequest("Malformed Xero callback.")
     state = _single_param(request, "state")
