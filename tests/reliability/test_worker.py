@@ -149,12 +149,17 @@ def test_f1_pool_child_killed_after_xero_took_the_post(start_worker, broker, run
     children = worker.children()
     assert len(children) == 1
     os.kill(children[0], signal.SIGKILL)
+    killed_at = time.monotonic()
     wait_until_xero_processed(held)
 
     wait_for(lambda: runs_finished(worker) >= 1, timeout=30, what="the requeued task to run again")
     assert "WorkerLostError" in worker.log() or "SIGKILL" in worker.log()
     push = wait_finished(push)  # no watchdog needed: the redelivery resumed it
     assert_complete_without_duplicates(org, push, posts=2)  # the held POST + the last 10 only
+    print(
+        f"\nF1 run {run}: succeeded {time.monotonic() - killed_at:.1f} s after the kill, "
+        f"{timesheet_posts(org).count()} POSTs, {org.staff} timesheets, 0 duplicates, no watchdog"
+    )
 
 
 @pytest.mark.parametrize("run", range(scale(1, 5)))
@@ -209,10 +214,15 @@ def test_f3_sigterm_during_the_post_lets_the_push_finish(start_worker, broker, r
     push = request_push(org)
     wait_until_post_held(org)
     os.kill(worker.pid, signal.SIGTERM)
+    stopped_at = time.monotonic()
     assert worker.process.wait(HANG + 30) == 0
 
     assert_complete_without_duplicates(org, current(push), posts=2)
     assert runs_finished(worker) == 1
+    print(
+        f"\nF3 run {run}: the worker finished the push and exited 0 {time.monotonic() - stopped_at:.1f} s "
+        f"after SIGTERM; 2 POSTs, {org.staff} timesheets, 0 duplicates"
+    )
 
 
 SUBMIT_WITHOUT_BROKER = """
