@@ -11,6 +11,8 @@ from staff.views import accounts
 
 from . import views
 
+handler500 = "timeclamp.views.server_error"
+
 admin.site.site_header = "Timeclamp support"
 admin.site.site_title = "Timeclamp support"
 

@@ -2,19 +2,35 @@
 
 import datetime
 import logging
+import sys
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 from .exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A lost database connection (PostgreSQL restarting, a failover) is a 503 with
+    Retry-After, so browsers, load balancers and monitors read it as brief; anything else is a 500.
+    Rendered without a request context: the database may be what is missing."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "5"
+        return response
+    return defaults.server_error(request)
 
 
 def form_add_application_error(form: forms.Form, exc: ApplicationError) -> None:

@@ -62,6 +62,10 @@ BATCH_SIZE = 50  # Xero recommends at most ~50 elements per request
 # worker's push is taken over by the watchdog once it lapses. No single wait may exceed it.
 LEASE = datetime.timedelta(minutes=2)
 BATCHES_PER_TURN = 2  # then the push goes to the back of the queue, so small pushes are not held up
+# A push's later turns queue behind every push's first turn (Redis serves priority 0 first; other
+# transports ignore it): a small organisation's push waits for the turns running now, not for the
+# rest of a big push's backlog.
+NEXT_TURN_PRIORITY = 6
 MAX_UNKNOWN_ROUNDS = 4
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
@@ -176,17 +180,20 @@ def payroll_push_retry_failed(*, organization: Organization, actor: User, push: 
     return new
 
 
-def payroll_push_enqueue(*, organization_id: int, push_id: int) -> None:
-    """Queue the push for a worker. If the broker is down, the push stays pending, marked
-    ``needs_queueing`` (committed, so nothing is lost): the watchdog queues it on its first run once
-    the broker is back. The user is never shown an error for it."""
+def payroll_push_enqueue(*, organization_id: int, push_id: int, next_turn: bool = False) -> None:
+    """Queue the push for a worker (``next_turn``: a later turn of a push, behind first turns). If
+    the broker is down, the push stays pending, marked ``needs_queueing`` (committed, so nothing is
+    lost): the watchdog queues it on its first run once the broker is back. The user is never shown
+    an error for it."""
     from integrations.tasks import payroll_push_execute_task
 
     # By primary key, from a tenant scope or from the watchdog (which has none): the row is ours.
     row = PayrollPush.all_organizations.filter(pk=push_id, needs_queueing=True)
     try:
         payroll_push_execute_task.apply_async(
-            kwargs={"organization_id": organization_id, "push_id": push_id}, queue="xero"
+            kwargs={"organization_id": organization_id, "push_id": push_id},
+            queue="xero",
+            **({"priority": NEXT_TURN_PRIORITY} if next_turn else {}),
         )
     except Exception:  # kombu's OperationalError and friends: any broker failure
         logger.warning("Broker unavailable: push %s waits for the watchdog", push_id, exc_info=True)
@@ -299,7 +306,9 @@ def payroll_push_execute(
         )
     except PushYield:
         _stop(ctx, PayrollPush.Status.PENDING, step="Sending timesheets", action="", error="")
-        transaction.on_commit(lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk))
+        transaction.on_commit(
+            lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk, next_turn=True)
+        )
         return push
     except XeroUnavailable:
         _stop(

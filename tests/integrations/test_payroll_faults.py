@@ -221,6 +221,24 @@ def test_a_big_push_yields_its_turn_and_resumes_without_reading_again(ready, mon
     assert_no_duplicates(period)
 
 
+def test_a_later_turn_queues_behind_every_first_turn(ready, monkeypatch, django_capture_on_commit_callbacks):
+    """L3: a big push's next turn goes to the broker with a lower priority than a new push, so a small
+    organisation's push is taken before the rest of a big backlog (Redis serves priority 0 first)."""
+    from integrations.tasks import payroll_push_execute_task
+
+    organization, manager, calendar, period = ready
+    monkeypatch.setattr(payroll_service, "BATCH_SIZE", 4)
+    published = []
+    monkeypatch.setattr(payroll_push_execute_task, "apply_async", lambda *a, **kw: published.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        push = request_push(organization, manager, calendar, period)
+    with django_capture_on_commit_callbacks(execute=True):
+        payroll_push_execute(organization=organization, push_id=push.pk, sleep=lambda s: None)
+    first_turn, next_turn = published
+    assert "priority" not in first_turn  # the default, 0: served first
+    assert next_turn["priority"] == payroll_service.NEXT_TURN_PRIORITY > 0
+
+
 def test_overtime_minutes_go_to_the_overtime_rate(ready):
     organization, manager, calendar, period = ready
     from integrations.models import PayrollSettings, XeroEarningsRate
@@ -266,7 +284,8 @@ def test_a_redis_blink_mid_push_is_ridden_out_in_place(ready, monkeypatch):
     )
     assert blinks
     assert push.status == PayrollPush.Status.SUCCEEDED
-    assert waits and waits[0] >= 0.5  # it waited for the restart, once
+    assert waits
+    assert waits[0] >= 0.5  # it waited for the restart, once
     assert_no_duplicates(period)
 
 
@@ -285,7 +304,8 @@ def test_broker_down_at_submit_is_queued_by_the_next_watchdog_run(ready, monkeyp
     push = request_push(organization, manager, calendar, period)
     payroll_service.payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk)  # on commit
     push.refresh_from_db()
-    assert push.status == PayrollPush.Status.PENDING and push.needs_queueing
+    assert push.status == PayrollPush.Status.PENDING
+    assert push.needs_queueing
     assert (organization.pk, push.pk) in payroll_pushes_due()
 
     monkeypatch.setattr(payroll_push_execute_task, "apply_async", lambda **kw: published.append(kw))
@@ -293,7 +313,9 @@ def test_broker_down_at_submit_is_queued_by_the_next_watchdog_run(ready, monkeyp
     push.refresh_from_db()
     assert not push.needs_queueing
     assert (organization.pk, push.pk) not in payroll_pushes_due()  # queued: not again next minute
-    assert published == [{"kwargs": {"organization_id": organization.pk, "push_id": push.pk}, "queue": "xero"}]
+    assert published == [
+        {"kwargs": {"organization_id": organization.pk, "push_id": push.pk}, "queue": "xero"}
+    ]
 
 
 def test_daily_limit_parks_in_the_database_not_in_a_delayed_celery_message(ready, monkeypatch, settings):

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from kombu import Connection
 
@@ -38,3 +39,34 @@ def test_readyz_reports_an_unreachable_broker(client, monkeypatch, settings):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == "error: OperationalError"
+
+
+@pytest.mark.django_db
+def test_a_lost_database_connection_is_a_brief_503_not_a_500(client, monkeypatch):
+    """F6: while PostgreSQL restarts, a page answers 503 with Retry-After (a moment), not a 500."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    client.raise_request_exception = False
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+
+    def server_closed_the_connection(self):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(SessionStore, "load", server_closed_the_connection)
+    response = client.get("/", secure=True)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert b"Back in a moment" in response.content
+
+
+@pytest.mark.django_db
+def test_any_other_failure_is_still_a_500(client, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    client.raise_request_exception = False
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    monkeypatch.setattr(SessionStore, "load", lambda self: 1 / 0)
+    response = client.get("/", secure=True)
+    assert response.status_code == 500
+    assert "Retry-After" not in response

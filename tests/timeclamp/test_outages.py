@@ -23,7 +23,8 @@ def test_a_short_outage_is_waited_out_and_the_call_runs_again():
     waits = []
     assert outlast_outages(call, sleep=waits.append) == "done"
     assert len(calls) == 3
-    assert len(waits) == 2 and waits[0] < waits[1]  # growing waits
+    assert len(waits) == 2
+    assert waits[0] < waits[1]  # growing waits
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,12 +33,13 @@ def test_a_long_outage_is_given_up_on_after_the_last_wait():
     waits = []
     with pytest.raises(RedisConnectionError):
         outlast_outages(call, waits=(0.1, 0.2), sleep=waits.append)
-    assert len(calls) == 3 and len(waits) == 2
+    assert len(calls) == 3
+    assert len(waits) == 2
 
 
 def test_other_errors_are_not_retried():
     call, calls = flaky([ValueError("a bug")])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a bug"):
         outlast_outages(call, sleep=lambda s: None)
     assert len(calls) == 1
 
