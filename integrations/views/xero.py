@@ -32,6 +32,7 @@ from staff.models import Membership, Role
 from timeclamp.tenancy import organization_scope
 from timeclamp.tenancy.decorators import organization_member_required
 from timeclamp.tenancy.request import OrganizationRequest
+from timeclamp.tenancy.security import access_denied
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,11 @@ def _pop_state(request: HttpRequest, state: str) -> dict | None:
     return match
 
 
+def _refuse(request: HttpRequest, message: str, *, reason: str) -> HttpResponse:
+    access_denied(request, reason=reason)
+    return HttpResponseBadRequest(message)
+
+
 @login_not_required  # the method is checked first; then a signed-out browser is sent to sign in
 @never_cache
 @require_GET
@@ -106,13 +112,21 @@ def xero_callback(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if len(request.GET) > 10 or len(request.META.get("QUERY_STRING", "")) > 8 * MAX_PARAM_LENGTH:
-        return HttpResponseBadRequest("Malformed Xero callback.")
+        return _refuse(request, "Malformed Xero callback.", reason="Xero callback: malformed")
     state = _single_param(request, "state")
     if state is None:
-        return HttpResponseBadRequest("Missing or malformed state. Start again from Settings > Integrations.")
+        return _refuse(
+            request,
+            "Missing or malformed state. Start again from Settings > Integrations.",
+            reason="Xero callback: missing or malformed state",
+        )
     pending = _pop_state(request, state)
     if pending is None:
-        return HttpResponseBadRequest("This Xero sign-in is not one we started, or it expired. Start again.")
+        return _refuse(
+            request,
+            "This Xero sign-in is not one we started, or it expired. Start again.",
+            reason="Xero callback: unknown, expired, replayed or another session's state",
+        )
     membership = (
         Membership.objects.select_related("organization")
         .filter(
@@ -124,7 +138,11 @@ def xero_callback(request: HttpRequest) -> HttpResponse:
         .first()
     )
     if membership is None:
-        return HttpResponseBadRequest("Only an admin of the organisation can connect Xero.")
+        return _refuse(
+            request,
+            "Only an admin of the organisation can connect Xero.",
+            reason="Xero callback: not an admin of the state's organisation",
+        )
     organization = membership.organization
     settings_url = reverse("integrations:xero_settings", kwargs={"org_slug": organization.slug})
     error = _single_param(request, "error")
@@ -138,7 +156,9 @@ def xero_callback(request: HttpRequest) -> HttpResponse:
         return redirect(settings_url)
     code = _single_param(request, "code")
     if code is None:
-        return HttpResponseBadRequest("Malformed Xero callback: no authorisation code.")
+        return _refuse(
+            request, "Malformed Xero callback: no authorisation code.", reason="Xero callback: no code"
+        )
     with organization_scope(organization):
         try:
             connection = xero_connect_complete(

@@ -4,6 +4,9 @@ from functools import wraps
 from django.http import Http404, HttpResponse
 
 from staff.models import Role
+from staff.services import audit_record
+
+from .security import access_denied
 
 
 def organization_member_required(role: str = Role.STAFF) -> Callable:
@@ -20,6 +23,14 @@ def organization_member_required(role: str = Role.STAFF) -> Callable:
             if membership is None or membership.organization.slug != org_slug:
                 raise Http404("No such organisation.")
             if not Role.at_least(membership.role, role):
+                access_denied(request, reason=f"needs the {role} role, has {membership.role}")
+                audit_record(
+                    organization=membership.organization,
+                    actor=request.user,
+                    action="access.denied",
+                    summary=f"{request.method} {request.path}"[:255],
+                    data={"needs": role, "has": membership.role},
+                )
                 raise Http404("No such page.")
             return view(request, *args, **kwargs)
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 from staff.models import Membership
 
 from . import organization_scope, unscoped
+from .security import access_denied
 
 
 class OrganizationMiddleware:
@@ -42,6 +43,7 @@ class OrganizationMiddleware:
             .first()
         )
         if membership is None:
+            access_denied(request, reason="not a member of that organisation, or no such organisation")
             raise Http404("No such organisation.")
         request.organization = membership.organization
         request.membership = membership
