@@ -293,7 +293,8 @@ def shared_tenant_pushes(stack, args) -> None:
     )
     print(
         f"max calls in any 60 s window: {traffic['max_per_60s']} (Xero's limit 60, our governor's 58); "
-        f"max calls in flight: {traffic['max_concurrent']} (limit 5); all done {result['total']:.1f} s after "
+        f"max calls in flight: {traffic['max_concurrent']} (limit 5; log intervals overlapping: "
+        f"{traffic['max_overlap']}); all done {result['total']:.1f} s after "
         "the first request"
     )
 

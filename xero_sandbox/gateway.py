@@ -214,7 +214,7 @@ def admit(*, log_id: int, client_id: str, tenant_id: str) -> Admission:
                 oldest = qs.aggregate(m=Min("created_at"))["m"] or now
                 retry_after = _seconds_until(oldest + window, now)
             return Admission(problem=name, retry_after=retry_after, headers=headers)
-        RequestLog.objects.filter(pk=log_id).update(counted=True)
+        RequestLog.objects.filter(pk=log_id).update(counted=True, in_flight=in_flight + 1 if tenant_id else 0)
         in_flight_id = None
         if tenant_id:
             in_flight_id = InFlight.objects.create(tenant_id=tenant_id, client_id=client_id).pk

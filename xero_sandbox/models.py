@@ -233,6 +233,10 @@ class RequestLog(models.Model):
     client_id = models.CharField(max_length=64, blank=True, db_index=True)
     correlation_id = models.CharField(max_length=64, blank=True)
     counted = models.BooleanField(default=False)
+    # The tenant's calls being processed when this one was admitted, itself included: what Xero's
+    # limit of 5 concurrent calls counts (the log's start and duration also cover the wait to be
+    # admitted and the time to write this row, so overlapping them over-counts).
+    in_flight = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-id"]

@@ -32,6 +32,7 @@ from integrations.mapping import (
 from integrations.models import (
     PayrollPush,
     PayrollPushItem,
+    StaffXeroLink,
     XeroConnection,
     XeroEmployee,
     XeroPayrollCalendar,
@@ -62,10 +63,10 @@ BATCH_SIZE = 50  # Xero recommends at most ~50 elements per request
 # worker's push is taken over by the watchdog once it lapses. No single wait may exceed it.
 LEASE = datetime.timedelta(minutes=2)
 BATCHES_PER_TURN = 2  # then the push goes to the back of the queue, so small pushes are not held up
-# A push's later turns queue behind every push's first turn (Redis serves priority 0 first; other
-# transports ignore it): a small organisation's push waits for the turns running now, not for the
-# rest of a big push's backlog.
-NEXT_TURN_PRIORITY = 6
+# Queue order (Redis serves priority 0 first; the embedded filesystem broker ignores it): a push that
+# fits in one batch, then the first turn of a bigger push, then later turns. A small organisation's
+# push waits for the turns running now, not for big pushes queued before it.
+SMALL_PUSH_PRIORITY, FIRST_TURN_PRIORITY, NEXT_TURN_PRIORITY = 0, 3, 6
 MAX_UNKNOWN_ROUNDS = 4
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
@@ -147,8 +148,14 @@ def payroll_push_request(
                 summary=f"{calendar.name}: {period.start:%-d %b} – {period.end:%-d %b %Y}",
                 data={"retry_of": retry_of.pk if retry_of else None},
             )
+            linked = StaffXeroLink.objects.filter(
+                organization=organization, xero_employee__isnull=False
+            ).count()
+            priority = SMALL_PUSH_PRIORITY if linked <= BATCH_SIZE else FIRST_TURN_PRIORITY
             transaction.on_commit(
-                lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk)
+                lambda: payroll_push_enqueue(
+                    organization_id=organization.pk, push_id=push.pk, priority=priority
+                )
             )
     except IntegrityError:
         push = PayrollPush.objects.get(
@@ -180,9 +187,8 @@ def payroll_push_retry_failed(*, organization: Organization, actor: User, push: 
     return new
 
 
-def payroll_push_enqueue(*, organization_id: int, push_id: int, next_turn: bool = False) -> None:
-    """Queue the push for a worker (``next_turn``: a later turn of a push, behind first turns). If
-    the broker is down, the push stays pending, marked ``needs_queueing`` (committed, so nothing is
+def payroll_push_enqueue(*, organization_id: int, push_id: int, priority: int | None = None) -> None:
+    """Queue the push for a worker (``priority``: see SMALL_PUSH_PRIORITY). If the broker is down, the push stays pending, marked ``needs_queueing`` (committed, so nothing is
     lost): the watchdog queues it on its first run once the broker is back. The user is never shown
     an error for it."""
     from integrations.tasks import payroll_push_execute_task
@@ -193,7 +199,7 @@ def payroll_push_enqueue(*, organization_id: int, push_id: int, next_turn: bool 
         payroll_push_execute_task.apply_async(
             kwargs={"organization_id": organization_id, "push_id": push_id},
             queue="xero",
-            **({"priority": NEXT_TURN_PRIORITY} if next_turn else {}),
+            **({} if priority is None else {"priority": priority}),
         )
     except Exception:  # kombu's OperationalError and friends: any broker failure
         logger.warning("Broker unavailable: push %s waits for the watchdog", push_id, exc_info=True)
@@ -307,7 +313,9 @@ def payroll_push_execute(
     except PushYield:
         _stop(ctx, PayrollPush.Status.PENDING, step="Sending timesheets", action="", error="")
         transaction.on_commit(
-            lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk, next_turn=True)
+            lambda: payroll_push_enqueue(
+                organization_id=organization.pk, push_id=push.pk, priority=NEXT_TURN_PRIORITY
+            )
         )
         return push
     except XeroUnavailable:

@@ -222,8 +222,9 @@ def test_a_big_push_yields_its_turn_and_resumes_without_reading_again(ready, mon
 
 
 def test_a_later_turn_queues_behind_every_first_turn(ready, monkeypatch, django_capture_on_commit_callbacks):
-    """L3: a big push's next turn goes to the broker with a lower priority than a new push, so a small
-    organisation's push is taken before the rest of a big backlog (Redis serves priority 0 first)."""
+    """L3: a push that fits in one batch is queued first, a big push's first turn next and its later
+    turns last, so a small organisation's push is taken before big pushes' backlog (Redis serves
+    priority 0 first)."""
     from integrations.tasks import payroll_push_execute_task
 
     organization, manager, calendar, period = ready
@@ -235,8 +236,18 @@ def test_a_later_turn_queues_behind_every_first_turn(ready, monkeypatch, django_
     with django_capture_on_commit_callbacks(execute=True):
         payroll_push_execute(organization=organization, push_id=push.pk, sleep=lambda s: None)
     first_turn, next_turn = published
-    assert "priority" not in first_turn  # the default, 0: served first
-    assert next_turn["priority"] == payroll_service.NEXT_TURN_PRIORITY > 0
+    assert first_turn["priority"] == payroll_service.FIRST_TURN_PRIORITY  # ~12 linked: 3 batches of 4
+    assert next_turn["priority"] == payroll_service.NEXT_TURN_PRIORITY
+    assert payroll_service.SMALL_PUSH_PRIORITY < payroll_service.FIRST_TURN_PRIORITY < next_turn["priority"]
+
+    monkeypatch.setattr(payroll_service, "BATCH_SIZE", 50)  # the real size: the same staff fit in one
+    published.clear()
+    other_week = PayPeriod(
+        start=period.start - datetime.timedelta(days=7), end=period.end - datetime.timedelta(days=7)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        request_push(organization, manager, calendar, other_week)
+    assert published[0]["priority"] == payroll_service.SMALL_PUSH_PRIORITY
 
 
 def test_overtime_minutes_go_to_the_overtime_rate(ready):

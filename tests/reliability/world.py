@@ -270,14 +270,18 @@ def timesheets_per_employee(org: ConnectedOrg) -> dict[str, int]:
 
 def tenant_traffic(tenant_id: str, since: datetime.datetime | None = None) -> dict:
     """What the sandbox saw for one tenant (its RequestLog): calls, 429s, POSTs, the most calls that
-    arrived in any 60-second window, and the most calls being processed at the same moment."""
+    arrived in any 60-second window, and the most calls being processed at once as Xero's limit
+    counts them (at admission: ``max_concurrent``) and as the log's intervals overlap
+    (``max_overlap``: it also covers the wait for admission and writing the log row)."""
     from xero_sandbox.models import RequestLog
 
     qs = RequestLog.objects.filter(tenant_id__iexact=tenant_id)
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     rows = list(
-        qs.order_by("created_at", "id").values_list("created_at", "duration_ms", "status", "method", "path")
+        qs.order_by("created_at", "id").values_list(
+            "created_at", "duration_ms", "status", "method", "path", "in_flight"
+        )
     )
     starts = [r[0].timestamp() for r in rows]
     max_window, j = 0, 0
@@ -298,6 +302,7 @@ def tenant_traffic(tenant_id: str, since: datetime.datetime | None = None) -> di
         "status_429": sum(1 for r in rows if r[2] == 429),
         "posts": sum(1 for r in rows if r[3] == "POST" and "timesheets" in r[4].lower()),
         "max_per_60s": max_window,
-        "max_concurrent": peak,
+        "max_concurrent": max((r[5] for r in rows), default=0),
+        "max_overlap": peak,
         "starts": starts,
     }

@@ -253,6 +253,14 @@ def test_in_flight_limit_counts_calls_of_other_processes(api, world, limits):
     assert api.get("Employees").status_code == 200
 
 
+def test_each_call_records_how_many_of_the_tenants_calls_were_in_flight_at_admission(api, world, limits):
+    limits(tenant_in_flight=5)
+    assert api.get("Employees").status_code == 200
+    InFlight.objects.create(tenant_id=world.tenant_id, client_id=world.app.client_id)  # another worker's call
+    assert api.get("Employees").status_code == 200
+    assert list(RequestLog.objects.order_by("id").values_list("in_flight", flat=True)) == [1, 2]
+
+
 def test_in_flight_row_is_held_during_the_call_and_released_after(api, world, monkeypatch):
     seen = []
     original = gateway._Call.process
