@@ -70,6 +70,11 @@ SMALL_PUSH_PRIORITY, FIRST_TURN_PRIORITY, NEXT_TURN_PRIORITY = 0, 3, 6
 MAX_UNKNOWN_ROUNDS = 4
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
+UNFINISHED_ITEMS = [
+    PayrollPushItem.Status.PENDING,
+    PayrollPushItem.Status.IN_FLIGHT,
+    PayrollPushItem.Status.UNKNOWN,
+]
 LONG_WAIT = 60  # a Retry-After longer than this parks the push instead of sleeping in the worker
 
 
@@ -373,7 +378,9 @@ def _execute(ctx: _Context) -> None:
         _progress(push, "Xero did not confirm some timesheets: checking before sending again")
         ctx.sleep(delay)
         existing = _read_period(ctx)
-    raise XeroUnavailable("Xero kept failing to answer.", outcome_unknown=True)
+    if PayrollPushItem.objects.filter(push=push, status__in=UNFINISHED_ITEMS).exists():
+        raise XeroUnavailable("Xero kept failing to answer.", outcome_unknown=True)
+    # the last round's send went through: nothing is left to send
 
 
 def _read_period(ctx: _Context) -> dict[str, Timesheet]:

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.core.management import call_command
 from django.test import Client
 
+from integrations.governor import DatabaseGovernor
 from integrations.services import xero_factory
 from staff.models import Organization, User
 from tests.sandbox_http import sandbox_session
@@ -17,9 +18,10 @@ DEMO_XERO_ORG = "Demo Cafe Pty Ltd (AU)"
 
 
 def make_world(monkeypatch, tmp_path, settings):
-    settings.RATE_GOVERNOR_PATH = tmp_path / "governor.sqlite3"
     monkeypatch.setattr(xero_factory, "http_session_factory", sandbox_session)
-    monkeypatch.setattr(xero_factory, "_governor", None)
+    # This test's own governor: with REDIS_URL set, the shared one would carry the seeded tenant's
+    # 60-second window (its id is fixed) from test to test and from run to run.
+    monkeypatch.setattr(xero_factory, "_governor", DatabaseGovernor(tmp_path / "governor.sqlite3"))
     call_command("seed_demo", force=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
     call_command("sandbox_seed", stdout=open("/dev/null", "w"))  # noqa: SIM115
     organization = Organization.objects.get(slug="demo-cafe")

@@ -280,14 +280,6 @@ def test_f9_three_server_errors_are_backed_off_within_bounds_and_attempt_4_is_th
     assert_one_timesheet_per_employee(push, ready.period)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=XeroUnavailable,
-    reason="BUG: integrations/services/payroll.py _execute, the `for _round in range(MAX_UNKNOWN_ROUNDS)` "
-    "loop: when the send of the last round succeeds, the loop ends and falls through to raise XeroUnavailable "
-    "('Xero kept failing to answer.'): the push is left pending with 'Xero is not answering; trying "
-    "again shortly.' although Xero took every timesheet, and only a task retry finishes it.",
-)
 def test_f9_success_on_attempt_4_finishes_the_push_in_the_same_run(ready):
     """F9: success on attempt 4 means the push is succeeded when that run ends, and the user is not
     told that Xero is not answering."""
