@@ -53,6 +53,7 @@ from integrations.xero.types import Timesheet
 from staff.models import Organization, User
 from staff.services import audit_record
 from timeclamp.exceptions import ApplicationError
+from timeclamp.fields import DecryptionError
 from timeclamp.outages import outlast_outages
 from timesheets.services import time_entries_mark_pushed
 
@@ -75,6 +76,7 @@ UNFINISHED_ITEMS = [
     PayrollPushItem.Status.IN_FLIGHT,
     PayrollPushItem.Status.UNKNOWN,
 ]
+KEY_PROBLEM_RETRY = datetime.timedelta(minutes=5)
 LONG_WAIT = 60  # a Retry-After longer than this parks the push instead of sleeping in the worker
 
 
@@ -305,6 +307,21 @@ def payroll_push_execute(
             action="payroll.push_parked",
             error=f"Xero's {parked.problem} limit for this organisation was reached. The push resumes "
             f"by itself at {resume_at:%-I:%M %p}.",
+        )
+    except DecryptionError:
+        # A server configuration problem (TOKEN_ENCRYPTION_KEYS lost its key), not the user's: nothing
+        # was sent; park and try again every few minutes, so the push resumes once ops fix the keys.
+        logger.error(
+            "Push %s: the stored Xero tokens cannot be decrypted with TOKEN_ENCRYPTION_KEYS", push.pk
+        )
+        push.next_attempt_at = timezone.now() + KEY_PROBLEM_RETRY
+        return _stop(
+            ctx,
+            PayrollPush.Status.PARKED,
+            step="Paused: Timeclamp cannot read its Xero sign-in",
+            action="payroll.push_parked",
+            error="Timeclamp could not read its stored Xero sign-in (a problem on our side, not yours). "
+            "Nothing was sent; the push resumes by itself once it is fixed.",
         )
     except (XeroReconnectRequired, XeroNotConnected) as exc:
         push.finished_at = timezone.now()

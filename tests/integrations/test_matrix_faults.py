@@ -33,7 +33,7 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from integrations.governor import DatabaseGovernor, RateGovernor, RedisGovernor
+from integrations.governor import RateGovernor, RedisGovernor
 from integrations.models import (
     PayrollPush,
     PayrollPushItem,
@@ -132,7 +132,7 @@ def private_governor() -> RateGovernor:
     if settings.REDIS_URL:
         prefix = f"timeclamp:governor:test-{uuid.uuid4().hex}:"
         return RedisGovernor(redis.Redis.from_url(settings.REDIS_URL), key_prefix=prefix)
-    return DatabaseGovernor(settings.RATE_GOVERNOR_PATH)  # make_world's file in tmp_path
+    return xero_factory.rate_governor()  # make_world's own file in tmp_path
 
 
 @pytest.fixture
@@ -835,11 +835,11 @@ def test_f15_key_rotation_keeps_100_connections_readable_and_a_wrong_key_sends_n
         for attempt in (
             lambda: xero_access_token_get(organization=ready.organization),
             lambda: xero_call(organization=ready.organization, call=lambda c: c.list_payroll_calendars()),
-            lambda: payroll_push_execute(organization=ready.organization, push_id=push.pk),
         ):
             with pytest.raises(DecryptionError) as exc_info:
                 attempt()
             raised.append(type(exc_info.value).__name__)
+        parked = payroll_push_execute(organization=ready.organization, push_id=push.pk)
         through_responses = len(rsps.calls)  # read before the mock resets on leaving the block
     outbound = {
         "sandbox API": RequestLog.objects.filter(id__gt=log_mark).count(),
@@ -848,10 +848,13 @@ def test_f15_key_rotation_keeps_100_connections_readable_and_a_wrong_key_sends_n
         "responses": through_responses,
         "sockets": len(sockets),
     }
-    push.refresh_from_db()
-    print(f"F15: bogus key: {raised}; outbound {outbound}; the push was left {push.status}")
-    assert raised == ["DecryptionError"] * 3
+    print(f"F15: bogus key: {raised}; outbound {outbound}; the push: {parked.status}, {parked.last_error!r}")
+    assert raised == ["DecryptionError"] * 2
     assert set(outbound.values()) == {0}
+    # the push is paused, not stuck 'running': the user is told, and it resumes once the keys are fixed
+    assert parked.status == PayrollPush.Status.PARKED
+    assert "Nothing was sent" in parked.last_error
+    assert parked.next_attempt_at > timezone.now()
 
 
 def _decrypts(key: str, value: str) -> bool:
