@@ -745,11 +745,6 @@ NOT_WHOLE_MINUTES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="time_entry_create trusts break_minutes to be an int: NaN/Inf reach the database as a "
-    "ValueError, 1.5 is truncated to 1 (timesheets/services/_common.py check_break, lines 133-149)",
-)
 def test_b5_service_refuses_a_break_that_is_not_whole_minutes(organization, admin_member):
     """The service is the last line (house style: services validate exhaustively): a break of NaN,
     Inf, 1e9, 1.5, 30.125, "30" or True is a field error on break_minutes, never another exception
@@ -785,11 +780,6 @@ def test_b5_service_refuses_a_break_that_is_not_whole_minutes(organization, admi
     assert not TimeEntry.objects.filter(staff_member=person).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="only one entry is limited to 24 h (timesheets/services/_common.py validate_times, line 256); "
-    "two entries dated the same day can add up to 47 h, and that day is sent to Xero as 47 hours",
-)
 def test_b5_a_day_never_holds_more_than_24_hours(connected, fresh_person):
     """00:00-23:30 and 23:30-23:00 (finishes next day) do not overlap, but both are dated the same
     day: 46 worked hours on one day of the timesheet. The second must be refused."""
@@ -866,11 +856,6 @@ def test_b5_typed_overtime_hours_refuse_nan_inf_out_of_range_and_words(organizat
     run()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integrations/views/payroll.py payroll_settings_view (line 249) takes float() of the typed "
-    "hours and rounds to minutes: 7.666 and 0.001 are saved (the latter as 0 minutes) instead of refused",
-)
 def test_b5_typed_overtime_hours_with_more_than_two_decimals_are_refused(organization, admin_client):
     from integrations.models import PayrollSettings, XeroEarningsRate
 

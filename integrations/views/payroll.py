@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.exceptions import XeroNotConnected, XeroReconnectRequired
+from integrations.forms import PayrollSettingsForm
 from integrations.models import (
     PayrollPush,
     PayrollPushItem,
-    PayrollSettings,
     XeroEarningsRate,
     XeroPayrollCalendar,
 )
@@ -238,24 +238,13 @@ def payroll_push_retry(request: OrganizationRequest, push_id: int) -> HttpRespon
 @organization_member_required(role=Role.ADMIN)
 @require_http_methods(["POST"])
 def payroll_settings_view(request: OrganizationRequest) -> HttpResponse:
-    send_as = request.POST.get("send_as", "")
-    if send_as not in PayrollSettings.SendAs.values:
-        messages.error(request, "Choose Draft or Approved.")
+    form = PayrollSettingsForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
         return redirect("integrations:xero_settings", org_slug=request.organization.slug)
-    overtime_text = request.POST.get("overtime_after_hours", "").strip()
-    overtime_minutes = None
-    if overtime_text:
-        try:
-            hours = float(overtime_text)
-        except ValueError:
-            hours = -1
-        if not 0 < hours <= 24:
-            messages.error(
-                request, "Overtime starts after a number of hours between 0 and 24, or leave it empty."
-            )
-            return redirect("integrations:xero_settings", org_slug=request.organization.slug)
-        overtime_minutes = round(hours * 60)
-    rate = request.POST.get("overtime_earnings_rate_id", "")[:64]
+    overtime_minutes = form.overtime_after_minutes
+    rate = form.cleaned_data["overtime_earnings_rate_id"]
     if (
         overtime_minutes
         and not XeroEarningsRate.objects.filter(
@@ -267,7 +256,7 @@ def payroll_settings_view(request: OrganizationRequest) -> HttpResponse:
     payroll_settings_update(
         organization=request.organization,
         actor=request.user,
-        send_as=send_as,
+        send_as=form.cleaned_data["send_as"],
         overtime_after_minutes=overtime_minutes,
         overtime_earnings_rate_id=rate,
     )

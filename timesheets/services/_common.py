@@ -13,6 +13,8 @@ from timeclamp.exceptions import ApplicationError
 from ..formatting import format_clock, format_day, format_local_moment, format_local_time, format_minutes
 from ..models import MAX_BREAK_MINUTES, MAX_ENTRY_MINUTES, TimeEntry
 
+MAX_DAY_MINUTES = 24 * 60
+
 Status = TimeEntry.Status
 UTC = datetime.UTC
 MAX_DAYS_AHEAD = 1  # tomorrow's shift may be entered in advance; nothing later
@@ -133,6 +135,10 @@ def minutes_between(start: datetime.datetime, end: datetime.datetime) -> int:
 def check_break(errors: FieldErrors, break_minutes: int | None, shift_minutes: int | None) -> int:
     if break_minutes is None:
         return 0
+    if isinstance(break_minutes, bool) or not isinstance(break_minutes, int):
+        # forms give an int; anything else (1.5, NaN, "30") reaching the service is refused, not coerced
+        errors.add("break_minutes", "Enter the unpaid break in whole minutes, for example 30.")
+        return 0
     if break_minutes < 0:
         errors.add("break_minutes", "A break can't be negative. Enter 0 if there was no unpaid break.")
     elif break_minutes > MAX_BREAK_MINUTES:
@@ -146,6 +152,18 @@ def check_break(errors: FieldErrors, break_minutes: int | None, shift_minutes: i
             f"The break must be shorter than the shift ({format_minutes(shift_minutes)}).",
         )
     return break_minutes
+
+
+def day_minutes_recorded(
+    staff_member: StaffMember, work_date: datetime.date, *, exclude_pk: int | None
+) -> int:
+    """Worked minutes already recorded for this person on this date (the entry being edited aside)."""
+    entries = TimeEntry.objects.filter(
+        organization=staff_member.organization, staff_member=staff_member, work_date=work_date
+    )
+    if exclude_pk is not None:
+        entries = entries.exclude(pk=exclude_pk)
+    return sum(entries.values_list("minutes", flat=True))
 
 
 def find_overlap(
@@ -277,6 +295,16 @@ def validate_times(
         errors.add("start_time", overlap_message(organization, clash))
         errors.raise_if_any()
     minutes = shift - break_minutes if end_at is not None else 0
+    day_total = minutes + day_minutes_recorded(staff_member, work_date, exclude_pk=exclude_pk)
+    if day_total > MAX_DAY_MINUTES:
+        # Xero gets one number of hours per day (the day a shift starts), and a day has 24 of them.
+        errors.add(
+            "end_time",
+            f"{staff_member.display_name} would have {format_minutes(day_total)} on "
+            f"{format_day(work_date)}; a day can hold at most 24 hours. Date the later shift on the day "
+            "it starts, or split it.",
+        )
+        errors.raise_if_any()
     return EntryTimes(
         work_date=work_date,
         start_at=start_at.astimezone(UTC),
