@@ -63,6 +63,37 @@ def sandbox_session() -> requests.Session:
     return session
 
 
+class XeroTraffic:
+    """Counts every request the product sends towards Xero, as (method, path): use ``session`` as
+    ``xero_factory.http_session_factory``."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, str]] = []
+
+    def session(self) -> requests.Session:
+        session = sandbox_session()
+        adapter = session.get_adapter(SANDBOX_ORIGIN + "/")
+        forward = adapter.send
+
+        def send(request, **kwargs):
+            self.requests.append((request.method, urlsplit(request.url).path))
+            return forward(request, **kwargs)
+
+        adapter.send = send
+        return session
+
+    @property
+    def token_calls(self) -> int:
+        return sum(1 for _method, path in self.requests if path.endswith("/connect/token"))
+
+    @property
+    def total(self) -> int:
+        return len(self.requests)
+
+    def clear(self) -> None:
+        self.requests.clear()
+
+
 def forward_with_responses(rsps: responses.RequestsMock) -> None:
     """Register callbacks on a RequestsMock that forward every sandbox URL into the sandbox."""
     adapter = SandboxAdapter()

@@ -12,7 +12,6 @@ import logging
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 from urllib.parse import parse_qs, quote, quote_from_bytes, urljoin, urlsplit
@@ -36,7 +35,7 @@ from integrations.xero.types import NewEmployee, format_ms_date, parse_ms_date
 from staff.models import StaffMember, User
 from tests.factories import MembershipFactory
 from tests.integrations.sandbox_world import DEMO_XERO_ORG, XERO_USER, connect, make_world
-from tests.sandbox_http import SANDBOX_ORIGIN, sandbox_session
+from tests.sandbox_http import XeroTraffic
 from timeclamp.tenancy import organization_scope
 from timesheets.forms import TIME_INPUT_FORMATS
 from timesheets.models import TimeEntry
@@ -51,36 +50,6 @@ NO_FIXTURE_RESET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, H
 
 
 # --- the Xero seam, counted -----------------------------------------------------------------------
-@dataclass
-class XeroTraffic:
-    """Every request the product sends towards Xero, as (method, path)."""
-
-    requests: list[tuple[str, str]] = field(default_factory=list)
-
-    def session(self):
-        session = sandbox_session()
-        adapter = session.get_adapter(SANDBOX_ORIGIN + "/")
-        forward = adapter.send
-
-        def send(request, **kwargs):
-            self.requests.append((request.method, urlsplit(request.url).path))
-            return forward(request, **kwargs)
-
-        adapter.send = send
-        return session
-
-    @property
-    def token_calls(self) -> int:
-        return sum(1 for _method, path in self.requests if path.endswith("/connect/token"))
-
-    @property
-    def total(self) -> int:
-        return len(self.requests)
-
-    def clear(self) -> None:
-        self.requests.clear()
-
-
 @pytest.fixture
 def xero(monkeypatch, tmp_path, settings):
     """Demo Cafe on both sides (Timeclamp and the Xero sandbox), its admin logged in, not yet connected.

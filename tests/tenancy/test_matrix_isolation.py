@@ -11,7 +11,7 @@ import datetime
 import re
 import uuid
 from types import SimpleNamespace
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection as db_connection
@@ -41,7 +41,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.integrations.sandbox_world import connect, make_world
-from tests.sandbox_http import SANDBOX_ORIGIN, sandbox_session
+from tests.sandbox_http import XeroTraffic
 from tests.tenancy.test_isolation import OBJECT_BUILDERS, _fill, _snapshot, organization_routes
 from timeclamp.tenancy import organization_scope, unscoped
 from timesheets.models import TimeEntry
@@ -51,25 +51,6 @@ PASSWORD = "correct horse battery staple"  # the factories' password
 
 
 # --- the Xero seam, counted -----------------------------------------------------------------------
-class XeroTraffic:
-    """Every request the product sends towards Xero, as (method, path)."""
-
-    def __init__(self):
-        self.requests: list[tuple[str, str]] = []
-
-    def session(self):
-        session = sandbox_session()
-        adapter = session.get_adapter(SANDBOX_ORIGIN + "/")
-        forward = adapter.send
-
-        def send(request, **kwargs):
-            self.requests.append((request.method, urlsplit(request.url).path))
-            return forward(request, **kwargs)
-
-        adapter.send = send
-        return session
-
-
 @pytest.fixture
 def world(monkeypatch, tmp_path, settings, django_capture_on_commit_callbacks):
     """Demo Cafe connected to the Xero sandbox (its admin logged in) and Harbour Bakery, a second
