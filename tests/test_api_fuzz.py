@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -26,6 +28,17 @@ SCHEMA = schemathesis.openapi.from_path(Path(__file__).resolve().parents[1] / "t
 CSRF = "a" * 32  # a well-formed token: Django accepts cookie and header when they match
 APP = get_wsgi_application()
 EXCLUDED = [negative_data_rejection, positive_data_acceptance, ignored_auth]
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_database_connection():
+    """The WSGI handler closes database connections at the end of each request (Django's test client
+    switches that off; schemathesis' WSGI client does not): keep the test's connection and transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(params=["signed out", "signed in"])
