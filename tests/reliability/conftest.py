@@ -236,7 +236,7 @@ def broker():
             reset_producers()
 
 
-def publish(url: str, name: str, kwargs: dict | None = None) -> None:
+def publish(url: str, name: str, kwargs: dict | None = None, *, priority: int | None = None) -> None:
     """Send a task to the broker at ``url`` (a private Redis; this process's broker setting is left
     alone), as beat or the web process would."""
     from celery.exceptions import AlwaysEagerIgnored
@@ -245,7 +245,8 @@ def publish(url: str, name: str, kwargs: dict | None = None) -> None:
 
     with app.connection_for_write(url) as conn, warnings.catch_warnings():
         warnings.simplefilter("ignore", AlwaysEagerIgnored)  # send_task always publishes: as meant
-        app.send_task(name, kwargs=kwargs or {}, queue="xero", connection=conn)
+        options = {} if priority is None else {"priority": priority}
+        app.send_task(name, kwargs=kwargs or {}, queue="xero", connection=conn, **options)
 
 
 def unacked_task(app, *, task: str, kwargs: dict) -> str | None:

@@ -72,8 +72,11 @@ def test_f4_redis_restarted_twice_with_pushes_queued(
     monkeypatch.setattr(
         payroll_service,
         "payroll_push_enqueue",
-        lambda *, organization_id, push_id: publish(
-            private_redis.url, EXECUTE, {"organization_id": organization_id, "push_id": push_id}
+        lambda *, organization_id, push_id, priority=None: publish(
+            private_redis.url,
+            EXECUTE,
+            {"organization_id": organization_id, "push_id": push_id},
+            priority=priority,
         ),
     )
     orgs = [build_connected_org(name=f"F4 {i:02d}", staff=STAFF) for i in range(ORGS)]

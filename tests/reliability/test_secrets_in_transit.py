@@ -79,10 +79,11 @@ def test_no_token_reaches_the_broker_the_worker_log_or_the_database(
         monkeypatch.setattr(
             payroll_service,
             "payroll_push_enqueue",
-            lambda *, organization_id, push_id: publish(
+            lambda *, organization_id, push_id, priority=None: publish(
                 redis.url,
                 "integrations.payroll_push_execute",
                 {"organization_id": organization_id, "push_id": push_id},
+                priority=priority,
             ),
         )
         orgs = [build_connected_org(name=f"Secrets {i}", staff=STAFF) for i in range(ORGS)]
