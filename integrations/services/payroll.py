@@ -176,6 +176,23 @@ def payroll_push_request(
     return push, True
 
 
+def payroll_push_resume(*, organization: Organization, actor: User, push: PayrollPush) -> PayrollPush:
+    """A parked push now, rather than at the time Xero gave ("Resume now": Xero support raised the
+    limit, or the keys were fixed). If the limit still holds, Xero says so and the push parks again."""
+    with transaction.atomic():
+        push = PayrollPush.objects.select_for_update().get(organization=organization, pk=push.pk)
+        if push.status != PayrollPush.Status.PARKED:
+            return push
+        push.next_attempt_at = timezone.now()
+        push.step = "Resuming"
+        push.save(update_fields=["next_attempt_at", "step", "updated_at"])
+        audit_record(
+            organization=organization, actor=actor, action="payroll.push_resumed", target=push, summary=""
+        )
+        transaction.on_commit(lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk))
+    return push
+
+
 def payroll_push_retry_failed(*, organization: Organization, actor: User, push: PayrollPush) -> PayrollPush:
     """A new push of the same period: what was sent is found in Xero and left as is (or updated if our
     numbers changed); only what failed or never went is sent."""

@@ -20,7 +20,7 @@ from integrations.models import (
 )
 from integrations.periods import PayPeriod, is_pay_period, pay_periods, period_containing
 from integrations.services.connections import xero_connection_get
-from integrations.services.payroll import payroll_push_request, payroll_push_retry_failed
+from integrations.services.payroll import payroll_push_request, payroll_push_resume, payroll_push_retry_failed
 from integrations.services.payroll_preview import payroll_preview, preview_read_xero
 from integrations.services.payroll_setup import (
     payroll_calendar_list,
@@ -226,6 +226,12 @@ def payroll_push_detail(request: OrganizationRequest, push_id: int) -> HttpRespo
 @require_POST
 def payroll_push_retry(request: OrganizationRequest, push_id: int) -> HttpResponse:
     push = _push_or_404(request, push_id)
+    if push.status == PayrollPush.Status.PARKED:  # "Resume now"
+        payroll_push_resume(organization=request.organization, actor=request.user, push=push)
+        messages.success(
+            request, "Resuming now. If Xero's limit still holds, the push pauses again until Xero allows it."
+        )
+        return redirect("integrations:payroll_push", org_slug=request.organization.slug, push_id=push.pk)
     try:
         new = payroll_push_retry_failed(organization=request.organization, actor=request.user, push=push)
     except (XeroNotConnected, XeroReconnectRequired, ApplicationError) as exc:

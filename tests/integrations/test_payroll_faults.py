@@ -346,3 +346,23 @@ def test_daily_limit_parks_in_the_database_not_in_a_delayed_celery_message(ready
     assert published == []  # nothing queued for later: the watchdog resumes it at next_attempt_at
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
     assert payroll_push_execute_task.retry_backoff_max < visibility
+
+
+def test_resume_now_sends_a_parked_push_before_xeros_time(ready, world, django_capture_on_commit_callbacks):
+    """ "Resume now" on a parked push (Xero support lifted the limit) sends it at once, not at the time
+    Xero gave, and does not start a second push."""
+    organization, manager, calendar, period = ready
+    _, client = world
+    add_fault("429-day", count=1, path_contains="Timesheets", method="POST", retry_after=7200)
+    push = run(organization, request_push(organization, manager, calendar, period))
+    assert push.status == PayrollPush.Status.PARKED
+    with django_capture_on_commit_callbacks(execute=True):  # the task runs eagerly on commit
+        response = client.post(
+            f"/o/{organization.slug}/timesheets/payroll/pushes/{push.pk}/retry/", secure=True
+        )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/pushes/{push.pk}/")
+    push.refresh_from_db()
+    assert push.status == PayrollPush.Status.SUCCEEDED
+    assert PayrollPush.objects.count() == 1
+    assert_no_duplicates(period)
