@@ -320,9 +320,11 @@ class PayrollPush(OrganizationOwnedModel):
     lease_until = models.DateTimeField(null=True, blank=True)  # a worker owns it until then
     lease_owner = models.CharField(max_length=100, blank=True)  # the Celery task id holding the lease
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # Transactional outbox: the push is committed first, then queued; when the broker refused it, this
-    # stays True and the watchdog queues it on its next run (every minute).
+    # Transactional outbox: set in the transaction that makes the push due (request, next turn,
+    # resume), cleared once the broker took the message. Left True (broker down, or the process died
+    # before publishing), the watchdog queues the push on its next run.
     needs_queueing = models.BooleanField(default=False)
+    queue_priority = models.PositiveSmallIntegerField(default=0)  # Redis serves 0 first
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:

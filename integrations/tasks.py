@@ -120,9 +120,6 @@ def payroll_push_watchdog_task() -> int:
     """Beat, every minute: resume parked pushes whose time has come, pending pushes whose message was
     lost, and running pushes whose worker died (lease expired). Resuming is safe: the push re-reads
     Xero and sends only what is missing."""
-    from integrations.services.payroll import payroll_push_enqueue, payroll_pushes_due
+    from integrations.services.payroll import payroll_pushes_requeue_due
 
-    due = payroll_pushes_due()
-    for organization_id, push_id in due:
-        payroll_push_enqueue(organization_id=organization_id, push_id=push_id)
-    return len(due)
+    return payroll_pushes_requeue_due()

@@ -29,12 +29,16 @@ def outlast_outages(
     *,
     waits: tuple[float, ...] = OUTAGE_WAITS,
     sleep: Callable[[float], None] = time.sleep,
+    before_retry: Callable[[], None] | None = None,
 ) -> T:
     """Run ``call``; on a Redis or database connection error wait and run it again (``call`` must be
-    safe to repeat: it resumes from what it committed). A database error inside a transaction cannot
-    be repeated (the transaction is lost), so it is raised at once."""
+    safe to repeat: it resumes from what it committed). ``before_retry`` runs before each repeat (to
+    check the work is still ours, say; it may raise to stop). A database error inside a transaction
+    cannot be repeated (the transaction is lost), so it is raised at once."""
     for attempt, wait in enumerate((*waits, None), start=1):
         try:
+            if attempt > 1 and before_retry is not None:
+                before_retry()
             return call()
         except INFRASTRUCTURE_ERRORS as exc:
             in_transaction = any(c.in_atomic_block for c in connections.all(initialized_only=True))

@@ -7,7 +7,7 @@ import sys
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import timezone
@@ -21,12 +21,21 @@ from .exceptions import ApplicationError
 logger = logging.getLogger(__name__)
 
 
+def _database_unreachable() -> bool:
+    """Did a database connection fail to open or drop (not a query that failed on a working one)?"""
+    return any(
+        conn.errors_occurred and (conn.connection is None or not conn.is_usable())
+        for conn in connections.all(initialized_only=True)
+    )
+
+
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500. A lost database connection (PostgreSQL restarting, a failover) is a 503 with
-    Retry-After, so browsers, load balancers and monitors read it as brief; anything else is a 500.
-    Rendered without a request context: the database may be what is missing."""
-    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+    Retry-After, so browsers, load balancers and monitors read it as brief; anything else, including
+    an error on a working connection (a missing table after a bad deploy), is a 500. Rendered without
+    a request context: the database may be what is missing."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError) and _database_unreachable():
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
         response["Retry-After"] = "5"
         return response

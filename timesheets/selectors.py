@@ -85,6 +85,18 @@ def time_entry_get(*, organization: Organization, pk: int) -> TimeEntry:
     return TimeEntry.objects.select_related("staff_member").get(organization=organization, pk=pk)
 
 
+def time_entry_minutes_on_day(
+    *, organization: Organization, staff_member: StaffMember, work_date: datetime.date, exclude_pk: int | None
+) -> int:
+    """Worked minutes recorded for a person on a date (the entry being edited left out)."""
+    entries = TimeEntry.objects.filter(
+        organization=organization, staff_member=staff_member, work_date=work_date
+    )
+    if exclude_pk is not None:
+        entries = entries.exclude(pk=exclude_pk)
+    return entries.aggregate(total=Sum("minutes"))["total"] or 0
+
+
 def time_entry_open_get(*, organization: Organization, staff_member: StaffMember) -> TimeEntry | None:
     """The entry ``staff_member`` is clocked in on, if any (at most one: a unique constraint)."""
     return TimeEntry.objects.filter(

@@ -77,11 +77,19 @@ UNFINISHED_ITEMS = [
     PayrollPushItem.Status.UNKNOWN,
 ]
 KEY_PROBLEM_RETRY = datetime.timedelta(minutes=5)
+KEY_PROBLEM = "Timeclamp could not read its stored Xero sign-in"
+# A pending push can wait in a long queue (later turns queue behind first turns): re-queue it only
+# when its message is surely lost. A duplicate message is harmless (the lease decides) but wasteful.
+LOST_MESSAGE_AFTER = datetime.timedelta(minutes=15)
 LONG_WAIT = 60  # a Retry-After longer than this parks the push instead of sleeping in the worker
 
 
 class PushYield(Exception):
     """This turn's batches are sent; the rest continues in a new task at the back of the queue."""
+
+
+class PushTakenOver(Exception):
+    """An outage outlasted this run's lease: another run owns the push now; this one must not write."""
 
 
 class PushParked(Exception):
@@ -134,8 +142,13 @@ def payroll_push_request(
     org_settings = payroll_settings_get(organization=organization)
     try:
         with transaction.atomic():
+            linked = StaffXeroLink.objects.filter(
+                organization=organization, xero_employee__isnull=False
+            ).count()
             push = PayrollPush.objects.create(
                 organization=organization,
+                needs_queueing=True,
+                queue_priority=SMALL_PUSH_PRIORITY if linked <= BATCH_SIZE else FIRST_TURN_PRIORITY,
                 tenant_id=connection.tenant_id,
                 calendar_id=calendar.calendar_id,
                 calendar_name=calendar.name,
@@ -155,14 +168,8 @@ def payroll_push_request(
                 summary=f"{calendar.name}: {period.start:%-d %b} – {period.end:%-d %b %Y}",
                 data={"retry_of": retry_of.pk if retry_of else None},
             )
-            linked = StaffXeroLink.objects.filter(
-                organization=organization, xero_employee__isnull=False
-            ).count()
-            priority = SMALL_PUSH_PRIORITY if linked <= BATCH_SIZE else FIRST_TURN_PRIORITY
             transaction.on_commit(
-                lambda: payroll_push_enqueue(
-                    organization_id=organization.pk, push_id=push.pk, priority=priority
-                )
+                lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk)
             )
     except IntegrityError:
         push = PayrollPush.objects.get(
@@ -185,7 +192,8 @@ def payroll_push_resume(*, organization: Organization, actor: User, push: Payrol
             return push
         push.next_attempt_at = timezone.now()
         push.step = "Resuming"
-        push.save(update_fields=["next_attempt_at", "step", "updated_at"])
+        push.needs_queueing = True
+        push.save(update_fields=["next_attempt_at", "step", "needs_queueing", "updated_at"])
         audit_record(
             organization=organization, actor=actor, action="payroll.push_resumed", target=push, summary=""
         )
@@ -211,25 +219,40 @@ def payroll_push_retry_failed(*, organization: Organization, actor: User, push: 
     return new
 
 
-def payroll_push_enqueue(*, organization_id: int, push_id: int, priority: int | None = None) -> None:
-    """Queue the push for a worker (``priority``: see SMALL_PUSH_PRIORITY). If the broker is down, the push stays pending, marked ``needs_queueing`` (committed, so nothing is
-    lost): the watchdog queues it on its first run once the broker is back. The user is never shown
-    an error for it."""
+def payroll_push_enqueue(*, organization_id: int, push_id: int) -> None:
+    """Hand a push marked ``needs_queueing`` to the broker, at its ``queue_priority``, and clear the
+    mark. If the broker is down the mark stays (the push is committed: nothing is lost) and the
+    watchdog's next run tries again; the user is never shown an error for it. Called on commit and
+    by the watchdog (which holds ids, not a scope)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
     from integrations.tasks import payroll_push_execute_task
 
-    # By primary key, from a tenant scope or from the watchdog (which has none): the row is ours.
-    row = PayrollPush.all_organizations.filter(pk=push_id, needs_queueing=True)
+    rows = PayrollPush.all_organizations.filter(organization_id=organization_id, pk=push_id)
+    marked = rows.filter(needs_queueing=True).values_list("queue_priority", "updated_at").first()
+    if marked is None:
+        return  # already queued (or no longer waiting)
+    priority, seen_at = marked
     try:
         payroll_push_execute_task.apply_async(
-            kwargs={"organization_id": organization_id, "push_id": push_id},
-            queue="xero",
-            **({} if priority is None else {"priority": priority}),
+            kwargs={"organization_id": organization_id, "push_id": push_id}, queue="xero", priority=priority
         )
-    except Exception:  # kombu's OperationalError and friends: any broker failure
+    except (BrokerError, OSError):
         logger.warning("Broker unavailable: push %s waits for the watchdog", push_id, exc_info=True)
-        PayrollPush.all_organizations.filter(pk=push_id).update(needs_queueing=True)
     else:
-        row.update(needs_queueing=False)  # queued at last: the watchdog need not queue it again
+        # only the mark we published for: a push saved since (its next turn) keeps its own mark
+        rows.filter(updated_at=seen_at).update(needs_queueing=False)
+
+
+def payroll_pushes_requeue_due() -> int:
+    """The watchdog: mark every due push for queueing and queue it (see payroll_pushes_due)."""
+    due = payroll_pushes_due()
+    PayrollPush.all_organizations.filter(pk__in=[push_id for _org, push_id in due]).update(
+        needs_queueing=True
+    )
+    for organization_id, push_id in due:
+        payroll_push_enqueue(organization_id=organization_id, push_id=push_id)
+    return len(due)
 
 
 # --- execute --------------------------------------------------------------------------------------
@@ -312,8 +335,23 @@ def payroll_push_execute(
         if wait > 0:
             _progress(push, "Resuming: letting Xero finish what was already sent")
             sleep(min(wait, settings.XERO_TIMEOUT_SECONDS))
+
+    def still_ours() -> None:
+        renewed = PayrollPush.objects.filter(
+            organization=organization,
+            pk=push.pk,
+            status=PayrollPush.Status.RUNNING,
+            lease_owner=push.lease_owner,
+        ).update(lease_until=timezone.now() + LEASE)
+        if not renewed:
+            raise PushTakenOver
+
     try:
-        outlast_outages(lambda: _execute(ctx), sleep=sleep)  # resumable: it carries on from the items
+        # resumable: it carries on from the items, unless an outage outlasted this run's lease
+        outlast_outages(lambda: _execute(ctx), sleep=sleep, before_retry=still_ours)
+    except PushTakenOver:
+        logger.warning("Push %s: the lease lapsed during an outage; another run has it", push.pk)
+        return push
     except PushParked as parked:
         push.next_attempt_at = timezone.now() + datetime.timedelta(seconds=parked.retry_after)
         resume_at = timezone.localtime(push.next_attempt_at, organization.tzinfo)
@@ -326,19 +364,23 @@ def payroll_push_execute(
             f"by itself at {resume_at:%-I:%M %p}.",
         )
     except DecryptionError:
-        # A server configuration problem (TOKEN_ENCRYPTION_KEYS lost its key), not the user's: nothing
-        # was sent; park and try again every few minutes, so the push resumes once ops fix the keys.
-        logger.error(
+        # A server configuration problem (TOKEN_ENCRYPTION_KEYS lost its key), not the user's: park and
+        # try again every few minutes, so the push resumes once ops fix the keys. Said and audited once.
+        first_time = not push.last_error.startswith(KEY_PROBLEM)
+        (logger.error if first_time else logger.warning)(
             "Push %s: the stored Xero tokens cannot be decrypted with TOKEN_ENCRYPTION_KEYS", push.pk
         )
+        sent = PayrollPushItem.objects.filter(
+            push=push, status__in=[PayrollPushItem.Status.SENT, PayrollPushItem.Status.UPDATED]
+        ).count()
+        so_far = f"{sent} timesheets were sent before it; the rest" if sent else "Nothing was sent; the push"
         push.next_attempt_at = timezone.now() + KEY_PROBLEM_RETRY
         return _stop(
             ctx,
             PayrollPush.Status.PARKED,
             step="Paused: Timeclamp cannot read its Xero sign-in",
-            action="payroll.push_parked",
-            error="Timeclamp could not read its stored Xero sign-in (a problem on our side, not yours). "
-            "Nothing was sent; the push resumes by itself once it is fixed.",
+            action="payroll.push_parked" if first_time else "",
+            error=f"{KEY_PROBLEM} (a problem on our side, not yours). {so_far} resumes by itself once it is fixed.",
         )
     except (XeroReconnectRequired, XeroNotConnected) as exc:
         push.finished_at = timezone.now()
@@ -350,12 +392,9 @@ def payroll_push_execute(
             error=exc.message,
         )
     except PushYield:
+        push.needs_queueing, push.queue_priority = True, NEXT_TURN_PRIORITY
         _stop(ctx, PayrollPush.Status.PENDING, step="Sending timesheets", action="", error="")
-        transaction.on_commit(
-            lambda: payroll_push_enqueue(
-                organization_id=organization.pk, push_id=push.pk, priority=NEXT_TURN_PRIORITY
-            )
-        )
+        transaction.on_commit(lambda: payroll_push_enqueue(organization_id=organization.pk, push_id=push.pk))
         return push
     except XeroUnavailable:
         _stop(
@@ -366,7 +405,10 @@ def payroll_push_execute(
             error="Xero is not answering; trying again shortly.",
         )
         raise  # the task retries with backoff; the next run resumes from the items
-    outlast_outages(lambda: _finish(ctx), sleep=sleep)
+    try:
+        outlast_outages(lambda: _finish(ctx), sleep=sleep, before_retry=still_ours)
+    except PushTakenOver:
+        logger.warning("Push %s: the lease lapsed during an outage; another run finishes it", push.pk)
     return push
 
 
@@ -395,6 +437,7 @@ def _execute(ctx: _Context) -> None:
         existing = _read_period(ctx)
     if not has_items:
         _create_items(ctx, existing)
+    unknown = False
     for _round in range(MAX_UNKNOWN_ROUNDS):
         if existing is not None:
             _reconcile(ctx, existing)
@@ -412,9 +455,13 @@ def _execute(ctx: _Context) -> None:
         _progress(push, "Xero did not confirm some timesheets: checking before sending again")
         ctx.sleep(delay)
         existing = _read_period(ctx)
-    if PayrollPushItem.objects.filter(push=push, status__in=UNFINISHED_ITEMS).exists():
+    if existing is not None:  # settle what the last round's read found
+        _reconcile(ctx, existing)
+    if not PayrollPushItem.objects.filter(push=push, status__in=UNFINISHED_ITEMS).exists():
+        return
+    if unknown:  # the last round's send was not confirmed either: back off (the task retries later)
         raise XeroUnavailable("Xero kept failing to answer.", outcome_unknown=True)
-    # the last round's send went through: nothing is left to send
+    raise PushYield  # Xero answered; the rest of a rejected batch waits for another turn
 
 
 def _read_period(ctx: _Context) -> dict[str, Timesheet]:
@@ -676,6 +723,11 @@ def _record_rejection(batch, by_employee, exc: XeroValidationError) -> bool:
 @transaction.atomic  # all or nothing, so a database blink mid-way can run it again
 def _finish(ctx: _Context) -> None:
     push, organization = ctx.push, ctx.organization
+    current = (
+        PayrollPush.objects.select_for_update().only("status").get(organization=organization, pk=push.pk)
+    )
+    if current.status not in PayrollPush.ACTIVE:
+        return  # a repeat after the COMMIT landed but its answer was lost: already finished
     _progress(push, "Done")
     push.status = PayrollPush.Status.PARTIAL if push.failed else PayrollPush.Status.SUCCEEDED
     push.finished_at, push.lease_until, push.last_error = timezone.now(), None, ""
@@ -706,17 +758,18 @@ def _finish(ctx: _Context) -> None:
 # --- watchdog -------------------------------------------------------------------------------------
 def payroll_pushes_due() -> list[tuple[int, int]]:
     """(organization_id, push_id) of pushes a worker should pick up: parked ones whose time has come,
-    pending ones that could not be queued (the broker was down), pending ones nobody took (a broker
-    that lost the message, a web process that died before queueing), running ones whose lease expired
-    (a worker killed mid-push)."""
+    pending ones still marked ``needs_queueing`` (the broker was down, or the process died before
+    publishing), pending ones nobody took for a long time (a message the broker lost), running ones
+    whose lease expired (a worker killed mid-push)."""
     from timeclamp.tenancy import unscoped
 
     now = timezone.now()
     with unscoped():
         due = PayrollPush.all_organizations.filter(
             Q(status="parked", next_attempt_at__lte=now)
+            # (also one whose on-commit publish is under way: a duplicate message is a no-op)
             | Q(status="pending", needs_queueing=True)
-            | Q(status="pending", updated_at__lte=now - datetime.timedelta(minutes=2))
+            | Q(status="pending", updated_at__lte=now - LOST_MESSAGE_AFTER)
             | Q(status="running", lease_until__lt=now)
         ).values_list("organization_id", "pk")
         return list(due)

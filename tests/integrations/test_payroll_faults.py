@@ -325,7 +325,11 @@ def test_broker_down_at_submit_is_queued_by_the_next_watchdog_run(ready, monkeyp
     assert not push.needs_queueing
     assert (organization.pk, push.pk) not in payroll_pushes_due()  # queued: not again next minute
     assert published == [
-        {"kwargs": {"organization_id": organization.pk, "push_id": push.pk}, "queue": "xero"}
+        {
+            "kwargs": {"organization_id": organization.pk, "push_id": push.pk},
+            "queue": "xero",
+            "priority": payroll_service.SMALL_PUSH_PRIORITY,  # its own priority, also from the watchdog
+        }
     ]
 
 

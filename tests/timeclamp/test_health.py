@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
@@ -51,6 +52,8 @@ def test_a_lost_database_connection_is_a_brief_503_not_a_500(client, monkeypatch
     client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
 
     def server_closed_the_connection(self):
+        monkeypatch.setattr(connection, "is_usable", lambda: False)  # what a dropped connection reports
+        connection.errors_occurred = True  # as Django's error wrapper marks it
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(SessionStore, "load", server_closed_the_connection)
@@ -58,6 +61,25 @@ def test_a_lost_database_connection_is_a_brief_503_not_a_500(client, monkeypatch
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert b"Back in a moment" in response.content
+    assert b"check it and try again" in response.content
+
+
+@pytest.mark.django_db
+def test_a_database_error_on_a_working_connection_is_a_500(client, monkeypatch):
+    """A missing table after a bad deploy is not 'back in a moment': monitors must see a 500."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    client.raise_request_exception = False
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+
+    def no_such_table(self):
+        raise OperationalError("no such table: django_session")
+
+    monkeypatch.setattr(SessionStore, "load", no_such_table)
+    response = client.get("/", secure=True)
+    assert response.status_code == 500
+    assert "Retry-After" not in response
 
 
 @pytest.mark.django_db

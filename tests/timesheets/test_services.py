@@ -979,3 +979,63 @@ def test_time_entry_reopen_of_an_entry_never_pushed(organization, manager_member
     event = AuditEvent.objects.get(action="time_entry.reopened")
     assert (event.data["was_pushed"], event.data["pushed_at"]) == (False, None)
     assert "Xero" not in event.summary
+
+
+def test_a_day_holds_at_most_24_hours_across_entries(organization, staff_login, person):
+    """Two entries that do not overlap but are both dated one day (00:00-23:30, then 23:30 to 23:00
+    the next day) would send 47 hours for that day to Xero: the second is refused, with a way out."""
+    day = TODAY - datetime.timedelta(days=3)
+    create(
+        organization,
+        staff_login.user,
+        person,
+        work_date=day,
+        start_time=t(0),
+        end_time=t(23, 30),
+        break_minutes=0,
+    )
+    with pytest.raises(ApplicationError) as exc_info:
+        create(
+            organization,
+            staff_login.user,
+            person,
+            work_date=day,
+            start_time=t(23, 30),
+            end_time=t(23),
+            ends_next_day=True,
+            break_minutes=0,
+        )
+    message = field_errors(exc_info)["end_time"][0]
+    assert "47 h" in message or "47h" in message
+    assert "at most 24 hours" in message
+    assert "next day" in message
+    assert TimeEntry.objects.filter(staff_member=person, work_date=day).count() == 1
+
+
+def test_clocking_out_cannot_push_a_day_past_24_hours(organization, staff_login, person, time_machine):
+    """The same limit when clocking out: 00:00-16:00 recorded, clocked in at 16:00, out at 08:00 next day."""
+    day = datetime.date(2026, 3, 2)
+    time_machine.move_to(datetime.datetime(2026, 3, 2, 17, tzinfo=SYDNEY), tick=False)
+    create(
+        organization,
+        staff_login.user,
+        person,
+        work_date=day,
+        start_time=t(0),
+        end_time=t(16),
+        break_minutes=0,
+    )
+    time_machine.move_to(datetime.datetime(2026, 3, 2, 16, 0, tzinfo=SYDNEY), tick=False)
+    time_entry_clock_in(organization=organization, actor=staff_login.user, staff_member=person)
+    time_machine.move_to(datetime.datetime(2026, 3, 3, 8, 0, tzinfo=SYDNEY), tick=False)
+    with pytest.raises(ApplicationError, match="at most 24 hours"):
+        time_entry_clock_out(organization=organization, actor=staff_login.user, staff_member=person)
+    assert TimeEntry.objects.get(staff_member=person, work_date=day, end_at__isnull=True)  # still clocked in
+
+
+@pytest.mark.parametrize("bad", [1.5, float("nan"), float("inf"), "30", True])
+def test_a_break_must_be_whole_minutes(organization, staff_login, person, bad):
+    with pytest.raises(ApplicationError) as exc_info:
+        create(organization, staff_login.user, person, break_minutes=bad)
+    assert "whole minutes" in field_errors(exc_info)["break_minutes"][0]
+    assert not TimeEntry.objects.filter(staff_member=person).exists()

@@ -12,6 +12,7 @@ from timeclamp.exceptions import ApplicationError
 
 from ..formatting import format_clock, format_day, format_local_moment, format_local_time, format_minutes
 from ..models import MAX_BREAK_MINUTES, MAX_ENTRY_MINUTES, TimeEntry
+from ..selectors import time_entry_minutes_on_day
 
 MAX_DAY_MINUTES = 24 * 60
 
@@ -154,16 +155,21 @@ def check_break(errors: FieldErrors, break_minutes: int | None, shift_minutes: i
     return break_minutes
 
 
-def day_minutes_recorded(
-    staff_member: StaffMember, work_date: datetime.date, *, exclude_pk: int | None
-) -> int:
-    """Worked minutes already recorded for this person on this date (the entry being edited aside)."""
-    entries = TimeEntry.objects.filter(
-        organization=staff_member.organization, staff_member=staff_member, work_date=work_date
+def day_total_message(
+    organization: Organization, staff_member: StaffMember, work_date: datetime.date, minutes: int, exclude_pk
+) -> str | None:
+    """Why ``minutes`` more on ``work_date`` cannot be recorded, or None. Xero gets one number of
+    hours per day (the day a shift starts), and a day has 24 of them."""
+    total = minutes + time_entry_minutes_on_day(
+        organization=organization, staff_member=staff_member, work_date=work_date, exclude_pk=exclude_pk
     )
-    if exclude_pk is not None:
-        entries = entries.exclude(pk=exclude_pk)
-    return sum(entries.values_list("minutes", flat=True))
+    if total <= MAX_DAY_MINUTES:
+        return None
+    return (
+        f"{staff_member.display_name} would have {format_minutes(total)} on {format_day(work_date)}; a "
+        "day can hold at most 24 hours. End this shift at midnight and record the rest as an entry on the "
+        "next day."
+    )
 
 
 def find_overlap(
@@ -295,15 +301,9 @@ def validate_times(
         errors.add("start_time", overlap_message(organization, clash))
         errors.raise_if_any()
     minutes = shift - break_minutes if end_at is not None else 0
-    day_total = minutes + day_minutes_recorded(staff_member, work_date, exclude_pk=exclude_pk)
-    if day_total > MAX_DAY_MINUTES:
-        # Xero gets one number of hours per day (the day a shift starts), and a day has 24 of them.
-        errors.add(
-            "end_time",
-            f"{staff_member.display_name} would have {format_minutes(day_total)} on "
-            f"{format_day(work_date)}; a day can hold at most 24 hours. Date the later shift on the day "
-            "it starts, or split it.",
-        )
+    too_much = day_total_message(organization, staff_member, work_date, minutes, exclude_pk)
+    if too_much:
+        errors.add("end_time", too_much)
         errors.raise_if_any()
     return EntryTimes(
         work_date=work_date,

@@ -15,6 +15,7 @@ from ._common import (
     FieldErrors,
     Status,
     check_break,
+    day_total_message,
     describe,
     ensure_editable,
     find_overlap,
@@ -249,6 +250,9 @@ def time_entry_clock_out(
             f"You can't clock out: this shift would overlap {describe(clash, tz)}. "
             "Edit or delete that entry, then clock out."
         )
+    too_much = day_total_message(organization, staff_member, entry.work_date, shift - break_minutes, entry.pk)
+    if too_much:
+        raise ApplicationError(f"You can't clock out: {too_much}")
     entry.end_at = now
     entry.break_minutes = break_minutes
     entry.minutes = shift - break_minutes
