@@ -91,3 +91,33 @@ def test_malformed_callbacks_are_refused_never_a_server_error(admin_client, orga
     query = "&".join(f"{quote(k)}={quote(v, safe='')}" for k, v in params)
     response = admin_client.get(f"/integrations/xero/callback/?{query}")
     assert response.status_code in (302, 400)
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"), [("7.6", 456), ("7.60", 456), ("24.000", 1440), ("0.5", 30), ("8", 480)]
+)
+def test_overtime_hours_accept_what_people_type(typed, minutes):
+    from integrations.forms import PayrollSettingsForm
+
+    form = PayrollSettingsForm({"send_as": "DRAFT", "overtime_after_hours": typed})
+    assert form.is_valid(), form.errors
+    assert form.overtime_after_minutes == minutes
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("7.666", "at most 2 decimals"),
+        ("0.001", "at most 2 decimals"),
+        ("0", "at least 0.01"),
+        ("25", "at most 24"),
+        ("NaN", "for example 7.6"),
+        ("eight", "for example 7.6"),
+    ],
+)
+def test_overtime_hours_refuse_the_rest_with_a_clear_message(typed, says):
+    from integrations.forms import PayrollSettingsForm
+
+    form = PayrollSettingsForm({"send_as": "DRAFT", "overtime_after_hours": typed})
+    assert not form.is_valid()
+    assert any(says in message for message in form.errors["overtime_after_hours"])
