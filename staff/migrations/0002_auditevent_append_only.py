@@ -1,7 +1,12 @@
-"""The audit table is append-only in the database itself, not only in the model: on PostgreSQL a
-trigger refuses every UPDATE and DELETE, whoever runs it (the app's role, a shell, a superuser), with
-one exception: Django's ON DELETE SET NULL when the actor's user account is deleted, which may clear
-``actor_id`` and nothing else. TRUNCATE (test database flushes) fires no row trigger.
+"""The audit table is append-only in the database too, not only in the model: on PostgreSQL a
+trigger refuses every UPDATE and DELETE of a row (an application bug, a shell session, a support
+script), with one exception: Django's ON DELETE SET NULL when the actor's user account is deleted,
+which may clear ``actor_id`` and nothing else (Django issues that UPDATE itself, so the trigger
+cannot tell it from a hand-written one: clearing the actor is the one change it lets through).
+
+What it does not stop: the table's owner can disable or drop the trigger, and TRUNCATE fires no row
+trigger (test flushes rely on that). Against those, run migrations as the owner role and the app as
+a role with only SELECT and INSERT on staff_auditevent (README, Ops).
 
 SQLite (the embedded demo) keeps the model-level guard only: its test flush deletes row by row."""
 

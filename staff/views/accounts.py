@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from timeclamp.exceptions import ApplicationError
 from timeclamp.tenancy.decorators import organization_member_required
@@ -87,7 +87,7 @@ def organization_new(request: HttpRequest) -> HttpResponse:
 
 
 @organization_member_required(role=Role.STAFF)
-@require_GET
+@require_safe
 def dashboard(request: OrganizationRequest) -> HttpResponse:
     return redirect("timesheets:week", org_slug=request.organization.slug)
 

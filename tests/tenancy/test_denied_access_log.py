@@ -1,5 +1,6 @@
 """I11: every denied access is recorded exactly once, where it is decided."""
 
+import datetime
 import logging
 
 import pytest
@@ -65,3 +66,25 @@ def test_an_allowed_page_logs_nothing(client, caplog):
     with caplog.at_level(logging.WARNING, logger="timeclamp.security"):
         assert client.get(f"/o/{admin.organization.slug}/staff/", secure=True).status_code == 200
     assert denials(caplog) == []
+
+
+def test_reloading_a_refused_page_logs_each_time_but_audits_once_an_hour(client, caplog, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 12, 3, 9, tzinfo=datetime.UTC), tick=False)
+    staff = MembershipFactory(role=Role.STAFF)
+    client.force_login(staff.user)
+    url = f"/o/{staff.organization.slug}/settings/integrations/"
+    with caplog.at_level(logging.WARNING, logger="timeclamp.security"):
+        for _ in range(3):
+            assert client.get(url, secure=True).status_code == 404
+    assert len(denials(caplog)) == 3
+
+    def audited() -> int:
+        with unscoped():
+            return AuditEvent.all_organizations.filter(
+                organization=staff.organization, action="access.denied"
+            ).count()
+
+    assert audited() == 1
+    time_machine.shift(datetime.timedelta(hours=1, seconds=1))
+    client.get(url, secure=True)
+    assert audited() == 2

@@ -4,9 +4,8 @@ from functools import wraps
 from django.http import Http404, HttpResponse
 
 from staff.models import Role
-from staff.services import audit_record
 
-from .security import access_denied
+from .security import access_denied, member_access_denied
 
 
 def organization_member_required(role: str = Role.STAFF) -> Callable:
@@ -24,12 +23,8 @@ def organization_member_required(role: str = Role.STAFF) -> Callable:
                 raise Http404("No such organisation.")
             if not Role.at_least(membership.role, role):
                 access_denied(request, reason=f"needs the {role} role, has {membership.role}")
-                audit_record(
-                    organization=membership.organization,
-                    actor=request.user,
-                    action="access.denied",
-                    summary=f"{request.method} {request.path}"[:255],
-                    data={"needs": role, "has": membership.role},
+                member_access_denied.send(
+                    sender=membership.organization, request=request, needs=role, has=membership.role
                 )
                 raise Http404("No such page.")
             return view(request, *args, **kwargs)
