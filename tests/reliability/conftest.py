@@ -249,6 +249,17 @@ def publish(url: str, name: str, kwargs: dict | None = None, *, priority: int | 
         app.send_task(name, kwargs=kwargs or {}, queue="xero", connection=conn, **options)
 
 
+def queue_pushes_on(monkeypatch, url: str) -> None:
+    """This process publishes push tasks to the broker at ``url`` (a private Redis) instead of its
+    own; everything else of payroll_push_enqueue (the outbox mark, the priority) runs as it is."""
+    from integrations.tasks import payroll_push_execute_task
+
+    def apply_async(*, kwargs: dict, queue: str, priority: int | None = None, **_options) -> None:
+        publish(url, payroll_push_execute_task.name, kwargs, priority=priority)
+
+    monkeypatch.setattr(payroll_push_execute_task, "apply_async", apply_async)
+
+
 def unacked_task(app, *, task: str, kwargs: dict) -> str | None:
     """The delivery tag of ``task`` with ``kwargs`` among the broker's unacknowledged messages (a
     worker took it and died without acking), or None."""

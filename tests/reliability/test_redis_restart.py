@@ -21,9 +21,8 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import PayrollPush
-from integrations.services import payroll as payroll_service
 from integrations.services.payroll import payroll_push_request, payroll_pushes_due
-from tests.reliability.conftest import publish, scale, wait_for
+from tests.reliability.conftest import publish, queue_pushes_on, scale, wait_for
 from tests.reliability.private_services import PrivateRedis
 from tests.reliability.world import build_connected_org, timesheets_per_employee
 from timeclamp.tenancy import organization_scope, unscoped
@@ -69,16 +68,7 @@ def test_f4_redis_restarted_twice_with_pushes_queued(
 ):
     settings.XERO_SANDBOX_LIMITS = {**settings.XERO_SANDBOX_LIMITS, "latency_ms": LATENCY_MS}
     worker_env.update(REDIS_URL=private_redis.url, CELERY_BROKER_URL=private_redis.url)
-    monkeypatch.setattr(
-        payroll_service,
-        "payroll_push_enqueue",
-        lambda *, organization_id, push_id, priority=None: publish(
-            private_redis.url,
-            EXECUTE,
-            {"organization_id": organization_id, "push_id": push_id},
-            priority=priority,
-        ),
-    )
+    queue_pushes_on(monkeypatch, private_redis.url)
     orgs = [build_connected_org(name=f"F4 {i:02d}", staff=STAFF) for i in range(ORGS)]
     worker = start_worker()
     t0 = time.monotonic()

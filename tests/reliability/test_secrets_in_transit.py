@@ -18,9 +18,8 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.models import PayrollPush, XeroConnection
-from integrations.services import payroll as payroll_service
 from integrations.services.payroll import payroll_push_request
-from tests.reliability.conftest import publish, wait_for
+from tests.reliability.conftest import queue_pushes_on, wait_for
 from tests.reliability.private_services import PrivateRedis
 from tests.reliability.world import build_connected_org, timesheets_per_employee
 from timeclamp.tenancy import organization_scope, unscoped
@@ -76,16 +75,7 @@ def test_no_token_reaches_the_broker_the_worker_log_or_the_database(
         )
     try:
         worker_env.update(REDIS_URL=redis.url, CELERY_BROKER_URL=redis.url)
-        monkeypatch.setattr(
-            payroll_service,
-            "payroll_push_enqueue",
-            lambda *, organization_id, push_id, priority=None: publish(
-                redis.url,
-                "integrations.payroll_push_execute",
-                {"organization_id": organization_id, "push_id": push_id},
-                priority=priority,
-            ),
-        )
+        queue_pushes_on(monkeypatch, redis.url)
         orgs = [build_connected_org(name=f"Secrets {i}", staff=STAFF) for i in range(ORGS)]
         before = tokens_held(orgs)
         with unscoped():  # every access token has expired: the worker must refresh before pushing
