@@ -559,7 +559,11 @@ def _reconcile(ctx: _Context, existing: dict[str, Timesheet]) -> None:
                 PayrollPushItem.Status.SENT if item.action == "create" else PayrollPushItem.Status.UPDATED
             )
             item.xero_timesheet_id = theirs.timesheet_id
-            item.explanation = "Xero already has exactly these hours."
+            item.explanation = (
+                "Xero had already taken it (its answer was lost on the way): confirmed, not sent twice."
+                if was_sent
+                else "Xero's draft already had exactly these hours: nothing needed changing."
+            )
         else:
             item.action, item.xero_timesheet_id = "update", theirs.timesheet_id
             item.status = PayrollPushItem.Status.PENDING

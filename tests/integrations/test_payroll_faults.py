@@ -97,6 +97,7 @@ def test_response_lost_after_xero_processed_the_post_is_reconciled_not_resent(re
     sent = PayrollPushItem.objects.filter(push=push, status__in=["sent", "updated"])
     assert sent.count() == sum(xero_creates_per_employee(period).values())
     assert all(item.xero_timesheet_id for item in sent)
+    assert all("not sent twice" in item.explanation for item in sent)  # what the results page says
 
 
 def test_server_errors_are_retried_until_they_pass(ready):
