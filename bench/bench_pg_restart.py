@@ -33,7 +33,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--settle", type=float, default=120, help="seconds to wait for pushes by themselves")
     args = parser.parse_args()
-    stack, redis_server, pg = private_stack.prepare(args, label="pgrestart")
+    # The web runs as in production (DEBUG off: the error pages users get); plain HTTP on 127.0.0.1.
+    production_web = {
+        "DJANGO_DEBUG": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    }
+    stack, redis_server, pg = private_stack.prepare(args, label="pgrestart", extra_env=production_web)
     import django
 
     django.setup()

@@ -189,7 +189,14 @@ def _push_or_404(request: OrganizationRequest, push_id: int) -> PayrollPush:
 
 
 def _time_left(push: PayrollPush) -> str:
-    if not push.is_active or not push.started_at or not push.done or push.done >= push.total:
+    waiting_for_xero = push.status == PayrollPush.Status.PARKED  # its page says when it resumes
+    if (
+        not push.is_active
+        or waiting_for_xero
+        or not push.started_at
+        or not push.done
+        or push.done >= push.total
+    ):
         return ""
     elapsed = (timezone.now() - push.started_at).total_seconds()
     remaining = elapsed / push.done * (push.total - push.done)

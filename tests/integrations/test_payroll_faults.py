@@ -371,3 +371,17 @@ def test_resume_now_sends_a_parked_push_before_xeros_time(ready, world, django_c
     assert push.status == PayrollPush.Status.SUCCEEDED
     assert PayrollPush.objects.count() == 1
     assert_no_duplicates(period)
+
+
+def test_a_parked_push_page_gives_the_resume_time_not_a_countdown(ready, world):
+    organization, manager, calendar, period = ready
+    _, client = world
+    add_fault("429-day", count=1, path_contains="Timesheets", method="POST", retry_after=7200)
+    push = run(organization, request_push(organization, manager, calendar, period))
+    assert push.status == PayrollPush.Status.PARKED
+    page = client.get(
+        f"/o/{organization.slug}/timesheets/payroll/pushes/{push.pk}/", secure=True
+    ).content.decode()
+    assert "resumes by itself at" in page
+    assert "Resume now" in page
+    assert " left" not in page  # no "about 23 s left" on a push that waits two hours for Xero
