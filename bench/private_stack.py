@@ -44,8 +44,10 @@ def prepare(args: argparse.Namespace, *, label: str, extra_env: dict[str, str] |
         "default": pg.url.rsplit("/", 1)[0] + f"/bench_{label}",
         "xero_sandbox": f"sqlite:///{workdir / 'sandbox.sqlite3'}",
     }
-    stack = sandbox_stack.Stack(args=args, workdir=workdir, database_urls=urls)
-    wanted = stack.environ(**(extra_env or {}))
+    stack = sandbox_stack.Stack(
+        args=args, workdir=workdir, database_urls=urls, overrides=dict(extra_env or {})
+    )
+    wanted = stack.environ()
     for key in set(os.environ) - set(wanted):
         del os.environ[key]
     os.environ.update(wanted)

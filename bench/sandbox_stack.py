@@ -58,6 +58,7 @@ class Stack:
     created_databases: list[str] = field(default_factory=list)
     server: subprocess.Popen | None = None
     workers: list[subprocess.Popen] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)  # for every process: web, workers, this one
 
     @property
     def site_url(self) -> str:
@@ -90,6 +91,7 @@ class Stack:
             PYTHONUNBUFFERED="1",
             PYTHONPATH=str(ROOT),
         )
+        env.update(self.overrides)
         env.update(extra)
         return env
 
