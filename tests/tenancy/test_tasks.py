@@ -2,6 +2,7 @@
 
 import pytest
 from celery import shared_task
+from django.db import OperationalError
 
 from staff.models import StaffMember
 from tests.factories import OrganizationFactory, StaffMemberFactory
@@ -70,3 +71,72 @@ def test_a_retry_sends_the_organisation_id_not_the_object(monkeypatch):
     with pytest.raises(Retry):
         fails_once_task.apply(kwargs={"organization_id": org.pk}).get()
     assert sent == [{"organization_id": org.pk}]
+
+
+class DatabaseDown:
+    """A connection.execute_wrapper: the next ``failures`` queries fail as during a PostgreSQL restart."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+
+    def __call__(self, execute, sql, params, many, context):
+        from django.db import OperationalError
+
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("the database system is shutting down")
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_received_while_the_database_restarts_waits_for_it_and_runs():
+    """F6: a message received during the restart used to fail before its body (the organisation lookup
+    is outside autoretry_for), and its push waited 15 minutes for the watchdog."""
+    from django.db import connection
+
+    org = OrganizationFactory()
+    StaffMemberFactory(organization=org, first_name="Ann")
+    with connection.execute_wrapper(DatabaseDown(failures=2)):
+        assert staff_names_task.apply(kwargs={"organization_id": org.pk}).get() == ["Ann"]
+
+
+@shared_task(
+    name="tests.retries_on_database_errors",
+    base=OrganizationTask,
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+)
+def retries_on_database_errors_task(self, *, organization) -> str:
+    return organization.slug
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_longer_database_outage_falls_back_to_the_tasks_retry_policy(monkeypatch):
+    from celery.app.task import Task
+    from celery.exceptions import Retry
+    from django.db import connection
+
+    org = OrganizationFactory()
+    monkeypatch.setattr(retries_on_database_errors_task, "outage_waits", (0.01,))
+    sent = []
+
+    def recording_retry(self, args=None, kwargs=None, *more, **options):
+        sent.append((self.request.kwargs, options["countdown"], type(options["exc"]).__name__))
+        raise Retry("recorded")
+
+    monkeypatch.setattr(Task, "retry", recording_retry)
+    with connection.execute_wrapper(DatabaseDown(failures=10)), pytest.raises(Retry):
+        retries_on_database_errors_task.apply(kwargs={"organization_id": org.pk}).get()
+    assert sent == [({"organization_id": org.pk}, sent[0][1], "OperationalError")]
+    assert 0 <= sent[0][1] <= 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_without_a_retry_policy_fails_after_a_longer_outage(monkeypatch):
+    from django.db import connection
+
+    org = OrganizationFactory()
+    monkeypatch.setattr(staff_names_task, "outage_waits", (0.01,))
+    with connection.execute_wrapper(DatabaseDown(failures=10)), pytest.raises(OperationalError):
+        staff_names_task.apply(kwargs={"organization_id": org.pk}).get()

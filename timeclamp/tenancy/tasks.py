@@ -5,19 +5,43 @@ Callers pass ``organization_id=<int>``; the task body receives ``organization=``
 """
 
 from celery.contrib.django.task import DjangoTask
+from celery.utils.time import get_exponential_backoff_interval
+
+from timeclamp.outages import INFRASTRUCTURE_ERRORS, OUTAGE_WAITS, outlast_outages
 
 from . import organization_scope, unscoped
+
+
+def _active_organization(organization_id: int):
+    from staff.models import Organization
+
+    with unscoped():
+        return Organization.objects.filter(pk=organization_id, is_active=True).first()
 
 
 class OrganizationTask(DjangoTask):
     abstract = True
     typing = False  # callers pass organization_id; the body receives organization
+    outage_waits = OUTAGE_WAITS
 
     def __call__(self, *args, organization_id: int, **kwargs):
-        from staff.models import Organization
-
-        with unscoped():
-            organization = Organization.objects.filter(pk=organization_id, is_active=True).first()
+        # The lookup runs before the body, so outside the task's autoretry_for: a message received
+        # while PostgreSQL restarts would fail (and be acked) and its push wait for the watchdog's
+        # lost-message rule. It rides the restart out, then falls back to the task's retry policy.
+        try:
+            organization = outlast_outages(
+                lambda: _active_organization(organization_id), waits=self.outage_waits
+            )
+        except INFRASTRUCTURE_ERRORS as exc:
+            if not isinstance(exc, tuple(getattr(self, "autoretry_for", ()))):
+                raise
+            countdown = get_exponential_backoff_interval(
+                factor=int(max(1.0, float(getattr(self, "retry_backoff", 1)))),
+                retries=self.request.retries,
+                maximum=int(getattr(self, "retry_backoff_max", 600)),
+                full_jitter=getattr(self, "retry_jitter", True),
+            )
+            raise self.retry(exc=exc, countdown=countdown) from exc
         if organization is None:
             return None  # deleted or deactivated since it was queued: nothing to do
         with organization_scope(organization):
