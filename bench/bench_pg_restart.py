@@ -12,6 +12,8 @@ connection mid-task) and, if any, the watchdog's recovery of them once their lea
 (2 minutes in production); duplicates in the sandbox; rows ``running`` and items ``in_flight``
 afterwards.
 
+Phase 2 makes the rarer interleaving certain: push messages received while PostgreSQL is down.
+
     .venv/bin/python bench/bench_pg_restart.py          # ~1-2 min
 """
 
@@ -32,6 +34,10 @@ def main() -> None:
     parser.add_argument("--staff", type=int, default=200, help="4 batches of 50: two turns per push")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--settle", type=float, default=120, help="seconds to wait for pushes by themselves")
+    parser.add_argument(
+        "--arrivals", type=int, default=4, help="phase 2: pushes received while PostgreSQL is down"
+    )
+    parser.add_argument("--down-for", type=float, default=3.0, help="phase 2: seconds PostgreSQL stays down")
     args = parser.parse_args()
     # The web runs as in production (DEBUG off: the error pages users get); plain HTTP on 127.0.0.1.
     production_web = {
@@ -46,6 +52,7 @@ def main() -> None:
     django.setup()
     try:
         run(stack, pg, args)
+        arrivals_while_down(stack, pg, args)
     finally:
         private_stack.close(stack, redis_server, pg)
 
@@ -56,7 +63,7 @@ def run(stack, pg, args) -> None:
     from django.utils import timezone
 
     from integrations.models import PayrollPush, PayrollPushItem
-    from integrations.services.payroll import payroll_push_request
+    from integrations.services.payroll import LEASE, LOST_MESSAGE_AFTER, payroll_push_request
     from tests.reliability.world import build_connected_org
     from timeclamp.celery import app
     from timeclamp.tenancy import organization_scope, unscoped
@@ -157,14 +164,13 @@ def run(stack, pg, args) -> None:
     }
     recovered_in = None
     if stranded:
-        with (
-            unscoped()
-        ):  # fast-forward what production waits for: the lease (2 min), a pending push's age (2 min)
+        # fast-forward what production waits for: a running push's lease, a pending push's age
+        with unscoped():
             PayrollPush.all_organizations.filter(pk__in=stranded, status="running").update(
                 lease_until=timezone.now() - datetime.timedelta(seconds=1)
             )
             PayrollPush.all_organizations.filter(pk__in=stranded, status="pending").update(
-                updated_at=timezone.now() - datetime.timedelta(minutes=3)
+                updated_at=timezone.now() - LOST_MESSAGE_AFTER - datetime.timedelta(seconds=1)
             )
         t_watchdog = time.monotonic()
         app.send_task("integrations.payroll_push_watchdog", queue="xero")
@@ -211,12 +217,63 @@ def run(stack, pg, args) -> None:
         print(f"left active: {stranded}")
         print(
             f"after fast-forwarding their lease / pending age and one watchdog run: terminal in {recovered_in:.1f} s "
-            f"(production: lease 2 min + watchdog period 1 min)"
+            f"(production: lease {LEASE.total_seconds() / 60:.0f} min, or {LOST_MESSAGE_AFTER.total_seconds() / 60:.0f} min "
+            "for a pending push whose message was lost, + watchdog period 1 min)"
         )
     print(
         f"outcome: {dict(sorted((s, sum(1 for p in final if p.status == s)) for s in {p.status for p in final}))}, "
         f"{sum(p.sent for p in final)} sent; sandbox: {total} timesheets, {dup} duplicates; "
         f"rows running now: {running}; items in_flight now: {in_flight}"
+    )
+
+
+def arrivals_while_down(stack, pg, args) -> None:
+    """Phase 2, made deterministic: the worker receives push messages while PostgreSQL is down (the
+    worker stops consuming, the pushes are requested, PostgreSQL stops, the worker consumes again,
+    PostgreSQL starts ``--down-for`` seconds later). Each task's first query fails; it must ride the
+    outage out rather than fail and leave its push to the watchdog's lost-message rule (15 min)."""
+    from integrations.models import PayrollPush
+    from integrations.services.payroll import payroll_push_request
+    from tests.reliability.world import build_connected_org
+    from timeclamp.celery import app
+    from timeclamp.tenancy import organization_scope, unscoped
+
+    retrying = private_stack.retrying
+    orgs = [build_connected_org(name=f"PG late {i:02d}", staff=50) for i in range(args.arrivals)]
+    app.control.cancel_consumer("xero", reply=True, timeout=5)
+    ids = []
+    for org in orgs:
+        with organization_scope(org.organization):
+            push, _ = payroll_push_request(
+                organization=org.organization, actor=org.admin, calendar=org.calendar, period=org.period
+            )
+        ids.append(push.pk)
+    log = stack.workdir / "worker-pgrestart.log"
+    failed_before = log.read_text(errors="replace").count("raised unexpected")
+    pg.stop(mode="fast")
+    app.control.add_consumer("xero", reply=True, timeout=5)
+    time.sleep(args.down_for)
+    pg.start()
+    t_up = time.monotonic()
+
+    def rows():
+        with unscoped():
+            return list(PayrollPush.all_organizations.filter(pk__in=ids))
+
+    while time.monotonic() < t_up + args.settle and any(
+        p.status in PayrollPush.ACTIVE for p in retrying(rows)
+    ):
+        time.sleep(0.3)
+    final = retrying(rows)
+    failed = log.read_text(errors="replace").count("raised unexpected") - failed_before
+    terminal = all(p.status not in PayrollPush.ACTIVE for p in final)
+    total, dup = private_stack.duplicates(orgs)
+    outcome = {s: sum(1 for p in final if p.status == s) for s in sorted({p.status for p in final})}
+    print(
+        f"\nF6, phase 2: {args.arrivals} pushes received by the worker while PostgreSQL was down for {args.down_for:.0f} s: "
+        f"{outcome}, {'terminal' if terminal else 'NOT all terminal'} {time.monotonic() - t_up:.1f} s after it was back; "
+        f"tasks failed outright: {failed}; "
+        f"sandbox: {total} timesheets, {dup} duplicates"
     )
 
 
