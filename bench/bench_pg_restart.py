@@ -63,10 +63,10 @@ def run(stack, pg, args) -> None:
     from django.utils import timezone
 
     from integrations.models import PayrollPush, PayrollPushItem
-    from integrations.services.payroll import LEASE, LOST_MESSAGE_AFTER, payroll_push_request
+    from integrations.services.payroll import LEASE, LOST_MESSAGE_AFTER
     from tests.reliability.world import build_connected_org
     from timeclamp.celery import app
-    from timeclamp.tenancy import organization_scope, unscoped
+    from timeclamp.tenancy import unscoped
 
     retrying = private_stack.retrying
     stack.migrate()
@@ -78,13 +78,7 @@ def run(stack, pg, args) -> None:
     private_stack.login(web, stack.site_url, "probe@bench.test")
     app.conf.task_always_eager = False
 
-    ids = []
-    for org in orgs:
-        with organization_scope(org.organization):
-            push, _ = payroll_push_request(
-                organization=org.organization, actor=org.admin, calendar=org.calendar, period=org.period
-            )
-        ids.append(push.pk)
+    ids = request_pushes(orgs)
     page = f"{stack.site_url}/o/{orgs[0].organization.slug}/timesheets/payroll/pushes/{ids[0]}/"
 
     def rows():
@@ -227,20 +221,11 @@ def run(stack, pg, args) -> None:
     )
 
 
-def arrivals_while_down(stack, pg, args) -> None:
-    """Phase 2, made deterministic: the worker receives push messages while PostgreSQL is down (the
-    worker stops consuming, the pushes are requested, PostgreSQL stops, the worker consumes again,
-    PostgreSQL starts ``--down-for`` seconds later). Each task's first query fails; it must ride the
-    outage out rather than fail and leave its push to the watchdog's lost-message rule (15 min)."""
-    from integrations.models import PayrollPush
+def request_pushes(orgs) -> list[int]:
+    """Each organisation's admin requests its push (committed, then published to the broker)."""
     from integrations.services.payroll import payroll_push_request
-    from tests.reliability.world import build_connected_org
-    from timeclamp.celery import app
-    from timeclamp.tenancy import organization_scope, unscoped
+    from timeclamp.tenancy import organization_scope
 
-    retrying = private_stack.retrying
-    orgs = [build_connected_org(name=f"PG late {i:02d}", staff=50) for i in range(args.arrivals)]
-    app.control.cancel_consumer("xero", reply=True, timeout=5)
     ids = []
     for org in orgs:
         with organization_scope(org.organization):
@@ -248,6 +233,23 @@ def arrivals_while_down(stack, pg, args) -> None:
                 organization=org.organization, actor=org.admin, calendar=org.calendar, period=org.period
             )
         ids.append(push.pk)
+    return ids
+
+
+def arrivals_while_down(stack, pg, args) -> None:
+    """Phase 2, made deterministic: the worker receives push messages while PostgreSQL is down (the
+    worker stops consuming, the pushes are requested, PostgreSQL stops, the worker consumes again,
+    PostgreSQL starts ``--down-for`` seconds later). Each task's first query fails; it must ride the
+    outage out rather than fail and leave its push to the watchdog's lost-message rule (15 min)."""
+    from integrations.models import PayrollPush
+    from tests.reliability.world import build_connected_org
+    from timeclamp.celery import app
+    from timeclamp.tenancy import unscoped
+
+    retrying = private_stack.retrying
+    orgs = [build_connected_org(name=f"PG late {i:02d}", staff=50) for i in range(args.arrivals)]
+    app.control.cancel_consumer("xero", reply=True, timeout=5)
+    ids = request_pushes(orgs)
     log = stack.workdir / "worker-pgrestart.log"
     failed_before = log.read_text(errors="replace").count("raised unexpected")
     pg.stop(mode="fast")
