@@ -204,9 +204,18 @@ class XeroSyncRun(OrganizationOwnedModel):
     def __str__(self) -> str:
         return f"Employee sync {self.pk} ({self.status})"
 
+    # A run saves after every page (one Xero call, at most about a minute with our pacing): one not
+    # heard from for this long lost its worker or its message. Assumption: 10 minutes is far longer
+    # than any page takes, even waiting out Xero's per-minute limit.
+    STALLED_AFTER = datetime.timedelta(minutes=10)
+
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def is_stalled(self) -> bool:
+        return self.is_active and self.updated_at < timezone.now() - self.STALLED_AFTER
 
 
 class XeroPayrollCalendar(OrganizationOwnedModel):

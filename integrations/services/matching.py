@@ -50,8 +50,10 @@ def xero_sync_request(*, organization: Organization, actor: User | None, full: b
 
     connection = _active_connection(organization)
     active = XeroSyncRun.objects.filter(organization=organization, status__in=["pending", "running"]).first()
-    if active is not None:
+    if active is not None and not active.is_stalled:
         return active
+    if active is not None:
+        _stop_stalled(active)  # if another request stopped it first, the create below finds theirs
     try:
         with transaction.atomic():
             run = XeroSyncRun.objects.create(
@@ -61,6 +63,21 @@ def xero_sync_request(*, organization: Organization, actor: User | None, full: b
     except IntegrityError:  # a second tab won the race
         return XeroSyncRun.objects.get(organization=organization, status__in=["pending", "running"])
     return run
+
+
+def _stop_stalled(run: XeroSyncRun) -> None:
+    """A run nothing was heard from for STALLED_AFTER (its worker was killed, its message lost) would
+    otherwise block every later read, the nightly one too: it is marked failed so a new one can
+    start. Compare-and-set on updated_at: a run that moved meanwhile is left alone."""
+    now = timezone.now()
+    minutes = int(XeroSyncRun.STALLED_AFTER.total_seconds() // 60)
+    XeroSyncRun.objects.filter(pk=run.pk, status=run.status, updated_at=run.updated_at).update(
+        status=XeroSyncRun.Status.FAILED,
+        error=f"Stopped: nothing was heard from it for {minutes} minutes (its worker was lost). "
+        "A new read was started.",
+        finished_at=now,
+        updated_at=now,
+    )
 
 
 def _last_successful_sync(organization: Organization, tenant_id: str) -> XeroSyncRun | None:

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from integrations.matching import Outcome
 from integrations.models import StaffXeroLink, XeroEmployee, XeroSyncRun
@@ -209,3 +210,41 @@ def test_full_sync_marks_employees_missing_from_xero_as_removed(connection, toke
 def test_a_second_sync_request_returns_the_running_one(connection):
     first = XeroSyncRun.objects.create(organization=connection.organization, tenant_id=connection.tenant_id)
     assert xero_sync_request(organization=connection.organization, actor=None) == first
+
+
+def _stuck(connection, status, minutes_quiet):
+    run = XeroSyncRun.objects.create(
+        organization=connection.organization, tenant_id=connection.tenant_id, status=status
+    )
+    XeroSyncRun.objects.filter(pk=run.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(minutes=minutes_quiet)
+    )
+    run.refresh_from_db()
+    return run
+
+
+@pytest.mark.parametrize("status", [XeroSyncRun.Status.PENDING, XeroSyncRun.Status.RUNNING])
+def test_a_stalled_sync_run_no_longer_blocks_a_new_read(
+    connection, token_endpoint, rsps, django_capture_on_commit_callbacks, status
+):
+    """A run whose worker was killed (or whose message was lost) stayed 'running' for ever: every later
+    read, the nightly one too, returned it, so matching never refreshed again."""
+    stuck = _stuck(connection, status, minutes_quiet=11)
+    rsps.get(EMPLOYEES_URL, json=_page(3))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = xero_sync_request(organization=connection.organization, actor=None)
+    stuck.refresh_from_db()
+    run.refresh_from_db()
+    assert run.pk != stuck.pk
+    assert (run.status, run.employees_read) == (XeroSyncRun.Status.SUCCEEDED, 3)
+    assert stuck.status == XeroSyncRun.Status.FAILED
+    assert "nothing was heard from it for 10 minutes" in stuck.error
+    assert stuck.finished_at is not None
+
+
+def test_a_sync_run_that_is_still_moving_is_left_alone(connection):
+    moving = _stuck(connection, XeroSyncRun.Status.RUNNING, minutes_quiet=9)
+    assert xero_sync_request(organization=connection.organization, actor=None) == moving
+    moving.refresh_from_db()
+    assert moving.status == XeroSyncRun.Status.RUNNING
+    assert XeroSyncRun.objects.count() == 1

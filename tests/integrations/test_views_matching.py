@@ -79,3 +79,32 @@ def test_report_without_a_connection_says_connect_first(admin_client, organizati
         reverse("integrations:staff_matching", kwargs={"org_slug": organization.slug})
     )
     assert "Connect Xero first" in response.content.decode()
+
+
+def test_a_stalled_read_says_so_and_re_check_starts_a_new_one(
+    admin_client, connection, token_endpoint, rsps, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+    from django.utils import timezone
+
+    from integrations.models import XeroSyncRun
+
+    org = connection.organization
+    stuck = XeroSyncRun.objects.create(organization=org, tenant_id=connection.tenant_id, status="running")
+    XeroSyncRun.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=25))
+    progress = admin_client.get(
+        reverse("integrations:staff_matching_progress", kwargs={"org_slug": org.slug})
+    )
+    assert "Not responding" in progress.content.decode()
+    assert "has not moved for 25\xa0minutes" in progress.content.decode()
+    assert "press Re-check" in progress.content.decode()
+
+    rsps.get(f"{settings.XERO_API_URL}/payroll.xro/1.0/Employees", json={"Status": "OK", "Employees": []})
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("integrations:staff_matching_recheck", kwargs={"org_slug": org.slug}))
+    body = admin_client.get(
+        reverse("integrations:staff_matching", kwargs={"org_slug": org.slug})
+    ).content.decode()
+    assert "Not responding" not in body
+    assert "Last checked" in body
+    assert list(XeroSyncRun.objects.values_list("status", flat=True)) == ["succeeded", "failed"]
