@@ -247,6 +247,30 @@ def test_make_run_migrates_seeds_and_starts_procfile_dev():
     assert "honcho start -f Procfile.dev" in recipe
 
 
+def test_make_run_on_another_port_sends_xero_back_to_that_port():
+    """`make run PORT=8001` (README) gives every process WEB_PORT; the Xero sign-in pages (the sandbox)
+    and the OAuth redirect must be on that port too, or "Connect Xero Organisation" leads nowhere."""
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SITE_URL, s.XERO_REDIRECT_URI, s.XERO_LOGIN_URL, sep='\\n')"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "XERO_REDIRECT_URI")}
+    env.update(DJANGO_DEBUG="1", WEB_PORT="8001", DJANGO_SETTINGS_MODULE="timeclamp.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    site, redirect, login = result.stdout.split()
+    assert site == "http://127.0.0.1:8001"
+    assert redirect == "http://127.0.0.1:8001/integrations/xero/callback/"
+    assert login.startswith("http://127.0.0.1:8001/")
+
+
 def test_ping_task_is_registered_under_its_stable_name():
     from timeclamp.celery import app
 

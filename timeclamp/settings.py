@@ -27,7 +27,8 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# make run PORT=8001 gives every process WEB_PORT: the Xero redirect URI and the sandbox's URLs follow it.
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env.int('WEB_PORT', default=8000)}")
 ROOT_URLCONF = "timeclamp.urls"
 WSGI_APPLICATION = "timeclamp.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
