@@ -256,7 +256,7 @@ def test_make_run_on_another_port_sends_xero_back_to_that_port():
     )
     env = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "XERO_REDIRECT_URI")}
     env.update(DJANGO_DEBUG="1", WEB_PORT="8001", DJANGO_SETTINGS_MODULE="timeclamp.settings")
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - fixed argv
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=ROOT,
         env=env,
