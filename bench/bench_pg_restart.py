@@ -239,8 +239,9 @@ def request_pushes(orgs) -> list[int]:
 def arrivals_while_down(stack, pg, args) -> None:
     """Phase 2, made deterministic: the worker receives push messages while PostgreSQL is down (the
     worker stops consuming, the pushes are requested, PostgreSQL stops, the worker consumes again,
-    PostgreSQL starts ``--down-for`` seconds later). Each task's first query fails; it must ride the
-    outage out rather than fail and leave its push to the watchdog's lost-message rule (15 min)."""
+    PostgreSQL starts ``--down-for`` seconds later). The first ``--concurrency`` tasks (more when
+    they fail at once, as before the fix) find the database down; each must ride the outage out
+    rather than fail and leave its push to the watchdog's lost-message rule (15 min)."""
     from integrations.models import PayrollPush
     from tests.reliability.world import build_connected_org
     from timeclamp.celery import app
@@ -272,7 +273,8 @@ def arrivals_while_down(stack, pg, args) -> None:
     total, dup = private_stack.duplicates(orgs)
     outcome = {s: sum(1 for p in final if p.status == s) for s in sorted({p.status for p in final})}
     print(
-        f"\nF6, phase 2: {args.arrivals} pushes received by the worker while PostgreSQL was down for {args.down_for:.0f} s: "
+        f"\nF6, phase 2: {args.arrivals} pushes queued; the worker (taking {args.concurrency} at a time) resumed "
+        f"consuming while PostgreSQL was down for {args.down_for:.0f} s: "
         f"{outcome}, {'terminal' if terminal else 'NOT all terminal'} {time.monotonic() - t_up:.1f} s after it was back; "
         f"tasks failed outright: {failed}; "
         f"sandbox: {total} timesheets, {dup} duplicates"

@@ -177,6 +177,13 @@ class XeroSyncRun(OrganizationOwnedModel):
         SUCCEEDED = "succeeded", "Done"
         FAILED = "failed", "Failed"
 
+    # An active run nothing was heard from for this long lost its worker or its message. A running
+    # one saves after every page, and the task's hard time limit (CELERY_TASK_TIME_LIMIT, 3 min) ends
+    # it well within 10 minutes. A pending one writes nothing while it queues; the nightly fan-out
+    # can queue it behind every organisation's keep-alive and health check. Assumption: 30 minutes
+    # is far longer than that queue takes (the push watchdog's lost-message rule is 15).
+    STALLED_AFTER = {"running": datetime.timedelta(minutes=10), "pending": datetime.timedelta(minutes=30)}
+
     tenant_id = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     full = models.BooleanField(default=False)
@@ -204,18 +211,15 @@ class XeroSyncRun(OrganizationOwnedModel):
     def __str__(self) -> str:
         return f"Employee sync {self.pk} ({self.status})"
 
-    # A run saves after every page (one Xero call, at most about a minute with our pacing): one not
-    # heard from for this long lost its worker or its message. Assumption: 10 minutes is far longer
-    # than any page takes, even waiting out Xero's per-minute limit.
-    STALLED_AFTER = datetime.timedelta(minutes=10)
-
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
 
     @property
     def is_stalled(self) -> bool:
-        return self.is_active and self.updated_at < timezone.now() - self.STALLED_AFTER
+        """Nothing heard from it for longer than a healthy run can take (see STALLED_AFTER)."""
+        limit = self.STALLED_AFTER.get(self.status)
+        return limit is not None and self.updated_at < timezone.now() - limit
 
 
 class XeroPayrollCalendar(OrganizationOwnedModel):

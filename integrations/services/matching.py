@@ -53,7 +53,9 @@ def xero_sync_request(*, organization: Organization, actor: User | None, full: b
     if active is not None and not active.is_stalled:
         return active
     if active is not None:
-        _stop_stalled(active)  # if another request stopped it first, the create below finds theirs
+        _stop_stalled(
+            active, actor=actor
+        )  # if another request stopped it first, the create below finds theirs
     try:
         with transaction.atomic():
             run = XeroSyncRun.objects.create(
@@ -65,19 +67,29 @@ def xero_sync_request(*, organization: Organization, actor: User | None, full: b
     return run
 
 
-def _stop_stalled(run: XeroSyncRun) -> None:
+def _stop_stalled(run: XeroSyncRun, *, actor: User | None) -> None:
     """A run nothing was heard from for STALLED_AFTER (its worker was killed, its message lost) would
     otherwise block every later read, the nightly one too: it is marked failed so a new one can
     start. Compare-and-set on updated_at: a run that moved meanwhile is left alone."""
     now = timezone.now()
-    minutes = int(XeroSyncRun.STALLED_AFTER.total_seconds() // 60)
-    XeroSyncRun.objects.filter(pk=run.pk, status=run.status, updated_at=run.updated_at).update(
-        status=XeroSyncRun.Status.FAILED,
-        error=f"Stopped: nothing was heard from it for {minutes} minutes (its worker was lost). "
-        "A new read was started.",
-        finished_at=now,
-        updated_at=now,
-    )
+    minutes = int(XeroSyncRun.STALLED_AFTER[run.status].total_seconds() // 60)
+    if run.status == XeroSyncRun.Status.PENDING:
+        error = f"Stopped: no worker took it for {minutes} minutes. A new read was started."
+    else:
+        error = f"Stopped: nothing was heard from it for {minutes} minutes (its worker was lost). A new read was started."
+    with transaction.atomic():
+        stopped = XeroSyncRun.objects.filter(pk=run.pk, status=run.status, updated_at=run.updated_at).update(
+            status=XeroSyncRun.Status.FAILED, error=error, finished_at=now, updated_at=now
+        )
+        if stopped:
+            audit_record(
+                organization=run.organization,
+                actor=actor,
+                action="xero.sync_stalled",
+                target=run,
+                summary=error,
+                data={"was": run.status, "pages": run.pages},
+            )
 
 
 def _last_successful_sync(organization: Organization, tenant_id: str) -> XeroSyncRun | None:

@@ -223,28 +223,48 @@ def _stuck(connection, status, minutes_quiet):
     return run
 
 
-@pytest.mark.parametrize("status", [XeroSyncRun.Status.PENDING, XeroSyncRun.Status.RUNNING])
+@pytest.mark.parametrize(
+    ("status", "minutes_quiet", "reason"),
+    [
+        (XeroSyncRun.Status.PENDING, 31, "no worker took it for 30 minutes"),
+        (XeroSyncRun.Status.RUNNING, 11, "nothing was heard from it for 10 minutes"),
+    ],
+)
 def test_a_stalled_sync_run_no_longer_blocks_a_new_read(
-    connection, token_endpoint, rsps, django_capture_on_commit_callbacks, status
+    connection,
+    admin_member,
+    token_endpoint,
+    rsps,
+    django_capture_on_commit_callbacks,
+    status,
+    minutes_quiet,
+    reason,
 ):
-    """A run whose worker was killed (or whose message was lost) stayed 'running' for ever: every later
-    read, the nightly one too, returned it, so matching never refreshed again."""
-    stuck = _stuck(connection, status, minutes_quiet=11)
+    """A run whose message was lost (or whose worker died past redelivery) stayed active for ever:
+    every later read, the nightly one too, returned it, so matching never refreshed again."""
+    stuck = _stuck(connection, status, minutes_quiet=minutes_quiet)
     rsps.get(EMPLOYEES_URL, json=_page(3))
     with django_capture_on_commit_callbacks(execute=True):
-        run = xero_sync_request(organization=connection.organization, actor=None)
+        run = xero_sync_request(organization=connection.organization, actor=admin_member.user)
     stuck.refresh_from_db()
     run.refresh_from_db()
     assert run.pk != stuck.pk
     assert (run.status, run.employees_read) == (XeroSyncRun.Status.SUCCEEDED, 3)
     assert stuck.status == XeroSyncRun.Status.FAILED
-    assert "nothing was heard from it for 10 minutes" in stuck.error
+    assert reason in stuck.error
     assert stuck.finished_at is not None
+    audit = AuditEvent.objects.get(action="xero.sync_stalled")
+    assert (audit.actor, audit.target_id, audit.data["was"]) == (admin_member.user, str(stuck.pk), status)
 
 
-def test_a_sync_run_that_is_still_moving_is_left_alone(connection):
-    moving = _stuck(connection, XeroSyncRun.Status.RUNNING, minutes_quiet=9)
-    assert xero_sync_request(organization=connection.organization, actor=None) == moving
-    moving.refresh_from_db()
-    assert moving.status == XeroSyncRun.Status.RUNNING
+@pytest.mark.parametrize(
+    ("status", "minutes_quiet"), [(XeroSyncRun.Status.PENDING, 20), (XeroSyncRun.Status.RUNNING, 9)]
+)
+def test_a_sync_run_within_its_time_is_left_alone(connection, status, minutes_quiet):
+    """A queued run waits behind the nightly fan-out; a running one saves after every page."""
+    waiting = _stuck(connection, status, minutes_quiet=minutes_quiet)
+    assert xero_sync_request(organization=connection.organization, actor=None) == waiting
+    waiting.refresh_from_db()
+    assert waiting.status == status
     assert XeroSyncRun.objects.count() == 1
+    assert not AuditEvent.objects.filter(action="xero.sync_stalled").exists()

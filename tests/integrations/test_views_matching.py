@@ -97,7 +97,8 @@ def test_a_stalled_read_says_so_and_re_check_starts_a_new_one(
     )
     assert "Not responding" in progress.content.decode()
     assert "has not moved for 25\xa0minutes" in progress.content.decode()
-    assert "press Re-check" in progress.content.decode()
+    assert "press Re-check to start a new one" in progress.content.decode()
+    assert "an admin can" not in progress.content.decode()  # that is what a manager reads
 
     rsps.get(f"{settings.XERO_API_URL}/payroll.xro/1.0/Employees", json={"Status": "OK", "Employees": []})
     with django_capture_on_commit_callbacks(execute=True):

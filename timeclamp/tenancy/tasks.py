@@ -4,6 +4,8 @@ Callers pass ``organization_id=<int>``; the task body receives ``organization=``
 ``organization_scope(organization)``. Tasks never take tenant data or secrets as arguments.
 """
 
+from typing import NoReturn
+
 from celery.contrib.django.task import DjangoTask
 from celery.utils.time import get_exponential_backoff_interval
 
@@ -33,19 +35,28 @@ class OrganizationTask(DjangoTask):
                 lambda: _active_organization(organization_id), waits=self.outage_waits
             )
         except INFRASTRUCTURE_ERRORS as exc:
-            if not isinstance(exc, tuple(getattr(self, "autoretry_for", ()))):
-                raise
-            countdown = get_exponential_backoff_interval(
-                factor=int(max(1.0, float(getattr(self, "retry_backoff", 1)))),
-                retries=self.request.retries,
-                maximum=int(getattr(self, "retry_backoff_max", 600)),
-                full_jitter=getattr(self, "retry_jitter", True),
-            )
-            raise self.retry(exc=exc, countdown=countdown) from exc
+            self._retry_or_raise(exc)
         if organization is None:
             return None  # deleted or deactivated since it was queued: nothing to do
         with organization_scope(organization):
             return super().__call__(*args, organization=organization, **kwargs)
+
+    def _retry_or_raise(self, exc: Exception) -> NoReturn:
+        """What Celery's autoretry wrapper (celery/app/autoretry.py) does with an error the body raised:
+        retry with the task's own options, or raise the error when the task does not retry it."""
+        autoretry_for = tuple(getattr(self, "autoretry_for", ()))
+        dont_autoretry_for = tuple(getattr(self, "dont_autoretry_for", ()))
+        if not isinstance(exc, autoretry_for) or isinstance(exc, dont_autoretry_for):
+            raise exc
+        options = dict(getattr(self, "retry_kwargs", None) or {})
+        if getattr(self, "retry_backoff", False):
+            options["countdown"] = get_exponential_backoff_interval(
+                factor=int(max(1.0, float(self.retry_backoff))),
+                retries=self.request.retries,
+                maximum=int(getattr(self, "retry_backoff_max", 600)),
+                full_jitter=getattr(self, "retry_jitter", True),
+            )
+        raise self.retry(exc=exc, **options)  # Retry, or exc itself once max_retries is used up
 
     def retry(self, args=None, kwargs=None, *more, **options):
         """Retries (including autoretry_for) re-send the message's own arguments: the organisation's id,
