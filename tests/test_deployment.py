@@ -247,6 +247,13 @@ def test_make_run_migrates_seeds_and_starts_procfile_dev():
     assert "honcho start -f Procfile.dev" in recipe
 
 
+def _python(argv: list[str], *, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """This interpreter in the project root with exactly ``env`` (settings are read at import)."""
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def test_make_run_on_another_port_sends_xero_back_to_that_port():
     """`make run PORT=8001` (README) gives every process WEB_PORT; the Xero sign-in pages (the sandbox)
     and the OAuth redirect must be on that port too, or "Connect Xero Organisation" leads nowhere."""
@@ -256,15 +263,8 @@ def test_make_run_on_another_port_sends_xero_back_to_that_port():
     )
     env = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "XERO_REDIRECT_URI")}
     env.update(DJANGO_DEBUG="1", WEB_PORT="8001", DJANGO_SETTINGS_MODULE="timeclamp.settings")
-    result = subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = _python(["-c", f"import django; django.setup(); {code}"], env=env)
+    assert result.returncode == 0, result.stderr
     site, redirect, login = result.stdout.split()
     assert site == "http://127.0.0.1:8001"
     assert redirect == "http://127.0.0.1:8001/integrations/xero/callback/"
@@ -336,15 +336,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     }
     assert len(env["DJANGO_SECRET_KEY"]) >= 50
 
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env)
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
