@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import threading
 import time
+from collections import Counter
 
 import private_stack
 
@@ -81,9 +83,7 @@ def run(stack, pg, args) -> None:
     ids = request_pushes(orgs)
     page = f"{stack.site_url}/o/{orgs[0].organization.slug}/timesheets/payroll/pushes/{ids[0]}/"
 
-    def rows():
-        with unscoped():
-            return list(PayrollPush.all_organizations.filter(pk__in=ids))
+    rows = functools.partial(push_rows, ids)
 
     stop = threading.Event()
     db_log, web_log = [], []
@@ -215,10 +215,22 @@ def run(stack, pg, args) -> None:
             "for a pending push whose message was lost, + watchdog period 1 min)"
         )
     print(
-        f"outcome: {dict(sorted((s, sum(1 for p in final if p.status == s)) for s in {p.status for p in final}))}, "
+        f"outcome: {status_counts(final)}, "
         f"{sum(p.sent for p in final)} sent; sandbox: {total} timesheets, {dup} duplicates; "
         f"rows running now: {running}; items in_flight now: {in_flight}"
     )
+
+
+def push_rows(ids: list[int]) -> list:
+    from integrations.models import PayrollPush
+    from timeclamp.tenancy import unscoped
+
+    with unscoped():
+        return list(PayrollPush.all_organizations.filter(pk__in=ids))
+
+
+def status_counts(pushes) -> dict[str, int]:
+    return dict(Counter(sorted(p.status for p in pushes)))
 
 
 def request_pushes(orgs) -> list[int]:
@@ -245,7 +257,6 @@ def arrivals_while_down(stack, pg, args) -> None:
     from integrations.models import PayrollPush
     from tests.reliability.world import build_connected_org
     from timeclamp.celery import app
-    from timeclamp.tenancy import unscoped
 
     retrying = private_stack.retrying
     orgs = [build_connected_org(name=f"PG late {i:02d}", staff=50) for i in range(args.arrivals)]
@@ -259,9 +270,7 @@ def arrivals_while_down(stack, pg, args) -> None:
     pg.start()
     t_up = time.monotonic()
 
-    def rows():
-        with unscoped():
-            return list(PayrollPush.all_organizations.filter(pk__in=ids))
+    rows = functools.partial(push_rows, ids)
 
     while time.monotonic() < t_up + args.settle and any(
         p.status in PayrollPush.ACTIVE for p in retrying(rows)
@@ -271,11 +280,10 @@ def arrivals_while_down(stack, pg, args) -> None:
     failed = log.read_text(errors="replace").count("raised unexpected") - failed_before
     terminal = all(p.status not in PayrollPush.ACTIVE for p in final)
     total, dup = private_stack.duplicates(orgs)
-    outcome = {s: sum(1 for p in final if p.status == s) for s in sorted({p.status for p in final})}
     print(
         f"\nF6, phase 2: {args.arrivals} pushes queued; the worker (taking {args.concurrency} at a time) resumed "
         f"consuming while PostgreSQL was down for {args.down_for:.0f} s: "
-        f"{outcome}, {'terminal' if terminal else 'NOT all terminal'} {time.monotonic() - t_up:.1f} s after it was back; "
+        f"{status_counts(final)}, {'terminal' if terminal else 'NOT all terminal'} {time.monotonic() - t_up:.1f} s after it was back; "
         f"tasks failed outright: {failed}; "
         f"sandbox: {total} timesheets, {dup} duplicates"
     )

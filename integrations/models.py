@@ -182,7 +182,10 @@ class XeroSyncRun(OrganizationOwnedModel):
     # it well within 10 minutes. A pending one writes nothing while it queues; the nightly fan-out
     # can queue it behind every organisation's keep-alive and health check. Assumption: 30 minutes
     # is far longer than that queue takes (the push watchdog's lost-message rule is 15).
-    STALLED_AFTER = {"running": datetime.timedelta(minutes=10), "pending": datetime.timedelta(minutes=30)}
+    STALLED_AFTER = {
+        Status.RUNNING: datetime.timedelta(minutes=10),
+        Status.PENDING: datetime.timedelta(minutes=30),
+    }
 
     tenant_id = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -50,12 +50,11 @@ def xero_sync_request(*, organization: Organization, actor: User | None, full: b
 
     connection = _active_connection(organization)
     active = XeroSyncRun.objects.filter(organization=organization, status__in=["pending", "running"]).first()
-    if active is not None and not active.is_stalled:
-        return active
     if active is not None:
-        _stop_stalled(
-            active, actor=actor
-        )  # if another request stopped it first, the create below finds theirs
+        if not active.is_stalled:
+            return active
+        # if another request stopped it first, the create below finds theirs
+        _stop_stalled(organization, active, actor=actor)
     try:
         with transaction.atomic():
             run = XeroSyncRun.objects.create(
@@ -67,7 +66,7 @@ def xero_sync_request(*, organization: Organization, actor: User | None, full: b
     return run
 
 
-def _stop_stalled(run: XeroSyncRun, *, actor: User | None) -> None:
+def _stop_stalled(organization: Organization, run: XeroSyncRun, *, actor: User | None) -> None:
     """A run nothing was heard from for STALLED_AFTER (its worker was killed, its message lost) would
     otherwise block every later read, the nightly one too: it is marked failed so a new one can
     start. Compare-and-set on updated_at: a run that moved meanwhile is left alone."""
@@ -83,7 +82,7 @@ def _stop_stalled(run: XeroSyncRun, *, actor: User | None) -> None:
         )
         if stopped:
             audit_record(
-                organization=run.organization,
+                organization=organization,
                 actor=actor,
                 action="xero.sync_stalled",
                 target=run,

@@ -55,8 +55,8 @@ def fails_once_task(self, *, organization) -> str:
 
 @pytest.mark.django_db
 def test_a_retry_sends_the_organisation_id_not_the_object(monkeypatch):
-    """Task.__call__ records the kwargs the body got (the Organization object); a retry built from them
-    could not be serialised to the broker. OrganizationTask.retry sends the id instead."""
+    """The body gets an Organization object, which could not be serialised to the broker: a retry
+    re-sends the message's own arguments, the organisation's id."""
     from celery.app.task import Task
     from celery.exceptions import Retry
 

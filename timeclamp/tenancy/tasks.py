@@ -4,12 +4,11 @@ Callers pass ``organization_id=<int>``; the task body receives ``organization=``
 ``organization_scope(organization)``. Tasks never take tenant data or secrets as arguments.
 """
 
-from typing import NoReturn
+import functools
 
 from celery.contrib.django.task import DjangoTask
-from celery.utils.time import get_exponential_backoff_interval
 
-from timeclamp.outages import INFRASTRUCTURE_ERRORS, OUTAGE_WAITS, outlast_outages
+from timeclamp.outages import OUTAGE_WAITS, outlast_outages
 
 from . import organization_scope, unscoped
 
@@ -21,46 +20,42 @@ def _active_organization(organization_id: int):
         return Organization.objects.filter(pk=organization_id, is_active=True).first()
 
 
+def _in_organization_scope(body):
+    """The task's run: look the organisation up, then run ``body`` in its scope. It is the body Celery
+    wraps with the task's autoretry_for, so the lookup is covered by the task's own retry policy: a
+    message received while PostgreSQL restarts rides the restart out (outlast_outages), then retries
+    as the body would, instead of failing, being acked, and leaving its push to the watchdog."""
+    bound = not isinstance(body, staticmethod)  # @shared_task(bind=True) bodies take the task first
+    fun = body if bound else body.__func__
+
+    @functools.wraps(fun)
+    def run(self, *args, organization_id: int, **kwargs):
+        organization = outlast_outages(lambda: _active_organization(organization_id), waits=self.outage_waits)
+        if organization is None:
+            return None  # deleted or deactivated since it was queued: nothing to do
+        with organization_scope(organization):
+            if bound:
+                return fun(self, *args, organization=organization, **kwargs)
+            return fun(*args, organization=organization, **kwargs)
+
+    return run
+
+
 class OrganizationTask(DjangoTask):
     abstract = True
     typing = False  # callers pass organization_id; the body receives organization
     outage_waits = OUTAGE_WAITS
 
-    def __call__(self, *args, organization_id: int, **kwargs):
-        # The lookup runs before the body, so outside the task's autoretry_for: a message received
-        # while PostgreSQL restarts would fail (and be acked) and its push wait for the watchdog's
-        # lost-message rule. It rides the restart out, then falls back to the task's retry policy.
-        try:
-            organization = outlast_outages(
-                lambda: _active_organization(organization_id), waits=self.outage_waits
-            )
-        except INFRASTRUCTURE_ERRORS as exc:
-            self._retry_or_raise(exc)
-        if organization is None:
-            return None  # deleted or deactivated since it was queued: nothing to do
-        with organization_scope(organization):
-            return super().__call__(*args, organization=organization, **kwargs)
-
-    def _retry_or_raise(self, exc: Exception) -> NoReturn:
-        """What Celery's autoretry wrapper (celery/app/autoretry.py) does with an error the body raised:
-        retry with the task's own options, or raise the error when the task does not retry it."""
-        autoretry_for = tuple(getattr(self, "autoretry_for", ()))
-        dont_autoretry_for = tuple(getattr(self, "dont_autoretry_for", ()))
-        if not isinstance(exc, autoretry_for) or isinstance(exc, dont_autoretry_for):
-            raise exc
-        options = dict(getattr(self, "retry_kwargs", None) or {})
-        if getattr(self, "retry_backoff", False):
-            options["countdown"] = get_exponential_backoff_interval(
-                factor=int(max(1.0, float(self.retry_backoff))),
-                retries=self.request.retries,
-                maximum=int(getattr(self, "retry_backoff_max", 600)),
-                full_jitter=getattr(self, "retry_jitter", True),
-            )
-        raise self.retry(exc=exc, **options)  # Retry, or exc itself once max_retries is used up
+    def __init_subclass__(cls, **kwargs):
+        """Each @shared_task(base=OrganizationTask) is a subclass whose ``run`` is its body."""
+        super().__init_subclass__(**kwargs)
+        body = cls.__dict__.get("run")
+        if body is not None:
+            cls.run = _in_organization_scope(body)
 
     def retry(self, args=None, kwargs=None, *more, **options):
         """Retries (including autoretry_for) re-send the message's own arguments: the organisation's id,
-        never the Organization object the body received (Task.__call__ records the call's kwargs)."""
+        never an Organization object a body passed on."""
         kwargs = dict(self.request.kwargs or {} if kwargs is None else kwargs)
         organization = kwargs.pop("organization", None)
         if organization is not None:
